@@ -1,0 +1,166 @@
+"""Op: one primitive = forward on raw backend arrays + backward written with ember ops.
+
+    class Exp(Op):
+        def forward(ctx, x):            # arrays in, array (or tuple of arrays) out
+            y = ctx.xp.exp(x)
+            ctx.save_for_backward(y)    # inputs/outputs are recognised by identity
+            return y
+        def backward(ctx, grad):        # ember Tensors in and out: differentiable again
+            y, = ctx.saved_tensors
+            return grad * y
+
+`Op.apply(*inputs, **attrs)` runs forward and, when any input requires grad and grad mode is on,
+makes the node the outputs' `grad_fn`. The engine reduces broadcast gradients and casts them back
+to each input's dtype, so backward may return gradients of the broadcast shape.
+"""
+from .._device import CPU
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..autograd.anomaly_mode import _anomaly
+from ..autograd.graph import Node, accumulator
+from ._promote import _SCALARS
+
+_new = object.__new__
+_enabled = grad_mode._enabled
+_wrap = Tensor._wrap
+
+
+class Op(Node):
+    _to_save = None
+    _n_out = 1
+    _out_meta = None
+    differentiable_outputs = None   # indices of outputs that carry gradient (None: all floating ones)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "_name" not in cls.__dict__:
+            cls._name = cls.__name__ + "Backward0"
+
+    def save_for_backward(self, *arrays):
+        self._to_save = arrays
+
+    @property
+    def needs_input_grad(self):
+        return self._needs
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        ctx = _new(cls)
+        arrays = []
+        dev = None
+        requires = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x._data)
+                if x._rg:
+                    requires = True
+                d = x._device
+                if dev is None:
+                    dev = d
+                elif d is not dev:
+                    dev = _mixed_devices(dev, x, cls)
+            else:
+                arrays.append(x)
+        if dev is None:
+            dev = CPU
+        ctx.xp = dev.xp
+        ctx.device = dev
+        requires = requires and _enabled[0]
+        ctx._needs = None
+        if requires:
+            ctx._needs = tuple(isinstance(x, Tensor) and x._rg for x in inputs)
+        out = ctx.forward(*arrays, **attrs)
+        if type(out) is tuple:
+            return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
+        if type(out) is not dev.xp.ndarray:
+            out = dev.xp.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t._device = dev
+        if requires and (out.dtype.kind in "fc" or out.dtype.itemsize == 2 and out.dtype.kind == "V"):
+            t._rg = True
+            t.grad_fn = ctx
+            _link(ctx, inputs, arrays, (out,), (t,), dev)
+        elif requires:
+            ctx._to_save = None
+        return t
+
+    def _materialize(self, grads):
+        from .._factory import zeros
+        return tuple(g if g is not None else zeros(m[0], dtype=m[1], device=m[2])
+                     for g, m in zip(grads, self._out_meta))
+
+
+def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
+    xp = dev.xp
+    outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in outs)
+    ts = []
+    diff = cls.differentiable_outputs
+    any_diff = False
+    for i, o in enumerate(outs):
+        t = _new(Tensor)
+        t._data = o
+        t._device = dev
+        if requires and (diff is None or i in diff) and (o.dtype.kind in "fc" or o.dtype.kind == "V"):
+            t._rg = True
+            t.grad_fn = ctx
+            t._output_nr = i
+            any_diff = True
+        ts.append(t)
+    if any_diff:
+        ctx._n_out = len(outs)
+        ctx._out_meta = tuple((o.shape, t.dtype, dev) for o, t in zip(outs, ts))
+        _link(ctx, inputs, arrays, outs, ts, dev)
+    return tuple(ts)
+
+
+def _link(ctx, inputs, arrays, outs, out_tensors, dev):
+    """Connect the node to its inputs and turn saved arrays into saved-tensor entries."""
+    nf = []
+    meta = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg:
+            fn = x.grad_fn
+            nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
+            meta.append((x._data.shape, x.dtype))
+        else:
+            nf.append(None)
+            meta.append(None)
+    ctx.next_functions = tuple(nf)
+    ctx._meta = tuple(meta)
+    to_save = ctx._to_save
+    if to_save:
+        saved = []
+        for a in to_save:
+            saved.append(_entry(a, inputs, arrays, outs, out_tensors, dev))
+        ctx._saved = tuple(saved)
+        ctx._to_save = None
+    if _anomaly[0]:
+        import traceback
+        ctx._anomaly_trace = "".join(traceback.format_stack()[:-3])
+
+
+def _entry(a, inputs, arrays, outs, out_tensors, dev):
+    if a is None or type(a) in _SCALARS:
+        return (2, a)
+    if isinstance(a, Tensor):
+        return (0, a, a._version)
+    for x, arr in zip(inputs, arrays):
+        if a is arr and isinstance(x, Tensor):
+            return (0, x, x._version)
+    for i, o in enumerate(outs):
+        if a is o:
+            vc = out_tensors[i]._shared_vc()
+            return (1, o, vc, vc[0], i, dev)
+    return (2, _wrap(a, dev))
+
+
+def _mixed_devices(dev, x, cls):
+    # A 0-d CPU tensor may be combined with tensors on another device, as in PyTorch.
+    if x._device.type == "cpu" and x._data.ndim == 0:
+        return dev
+    if dev.type == "cpu":
+        return x._device
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{x._device} and {dev}! (when checking arguments for {cls.__name__.lower()})")

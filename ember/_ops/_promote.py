@@ -1,0 +1,94 @@
+"""Operand preparation for elementwise ops: PyTorch's dtype promotion on raw arrays.
+
+Forward functions call `promote(x, y)` on the raw operands (arrays or Python scalars); the result
+has both sides in the dtype PyTorch would compute in. Python scalars stay Python scalars (NumPy 2
+treats them as weak, as PyTorch does) unless they raise the category (int tensor + 2.5)."""
+import builtins
+
+from .. import _dtypes
+
+_SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
+_pair_cache = {}
+_scalar_cache = {}
+_from_np = _dtypes.from_np
+
+
+def pair_dtype(dx, dy, x0, y0):
+    """NumPy dtype of `x <op> y` for arrays of dtypes dx, dy (x0/y0: is it 0-d)."""
+    key = (dx, dy, x0, y0)
+    r = _pair_cache.get(key)
+    if r is None:
+        a, b = _from_np(dx), _from_np(dy)
+        if x0 == y0:
+            res = _dtypes.promote_types(a, b)
+        else:
+            dim, zero = (b, a) if x0 else (a, b)
+            if zero._cat > dim._cat:
+                res = zero if not (zero._cat == 3 and dim is _dtypes.float64) else _dtypes.complex128
+            else:
+                res = dim
+        r = _pair_cache[key] = res.np
+    return r
+
+
+def scalar_dtype(dx, s):
+    """NumPy dtype of `array(dx) <op> python scalar s`."""
+    key = (dx, type(s))
+    r = _scalar_cache.get(key)
+    if r is None:
+        r = _scalar_cache[key] = _dtypes.result_type_scalar(_from_np(dx), type(s)).np
+    return r
+
+
+def promote(x, y):
+    """Both operands in the result dtype; scalars stay scalars."""
+    tx, ty = type(x), type(y)
+    if ty in _SCALARS:
+        if tx in _SCALARS:
+            raise TypeError("expected at least one Tensor operand")
+        r = scalar_dtype(x.dtype, y)
+        if r is not x.dtype:
+            x = x.astype(r)
+        return x, y
+    if tx in _SCALARS:
+        r = scalar_dtype(y.dtype, x)
+        if r is not y.dtype:
+            y = y.astype(r)
+        return x, y
+    dx, dy = x.dtype, y.dtype
+    if dx is dy:
+        return x, y
+    r = pair_dtype(dx, dy, x.ndim == 0, y.ndim == 0)
+    if dx is not r:
+        x = x.astype(r)
+    if dy is not r:
+        y = y.astype(r)
+    return x, y
+
+
+def result_np(x, y):
+    """The result dtype of promote(x, y) without casting."""
+    tx, ty = type(x), type(y)
+    if ty in _SCALARS:
+        return scalar_dtype(x.dtype, y)
+    if tx in _SCALARS:
+        return scalar_dtype(y.dtype, x)
+    if x.dtype is y.dtype:
+        return x.dtype
+    return pair_dtype(x.dtype, y.dtype, x.ndim == 0, y.ndim == 0)
+
+
+def to_float(arr):
+    """Integer/bool arrays become the default float dtype (PyTorch's rule for exp, sqrt, / ...)."""
+    if arr.dtype.kind in "biu":
+        return arr.astype(_dtypes.get_default_dtype().np)
+    return arr
+
+
+def scalar(v):
+    """A Python number from a NumPy scalar (or the value itself)."""
+    if type(v) in _SCALARS:
+        return v
+    if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+        return v.item()
+    raise TypeError(f"unsupported operand type {type(v).__name__}")

@@ -1,0 +1,111 @@
+"""dtype and device conversion, clone, contiguous."""
+from .. import _dtypes
+from .._device import resolve
+from .._tensor import Tensor
+from ._op import Op
+from ._registry import method
+
+_wrap = Tensor._wrap
+
+
+class ToCopy(Op):
+    def forward(ctx, x, dtype=None, device=None, copy=False):
+        ctx.in_dtype = _dtypes.from_np(x.dtype)
+        ctx.in_device = ctx.device
+        if device is not None and device is not ctx.device:
+            if ctx.device.type == "cpu":
+                x = device.xp.asarray(x)
+            else:
+                x = ctx.device.backend.asnumpy(x) if device.type == "cpu" else device.xp.asarray(x)
+            if dtype is not None and x.dtype != dtype.np:
+                x = x.astype(dtype.np)
+            self_dev = device
+            ctx.out_device = self_dev
+            return x
+        ctx.out_device = ctx.device
+        if dtype is not None and x.dtype != dtype.np:
+            if dtype.np.kind in "iu" and x.dtype.kind == "f":
+                with _np_errstate(ctx.xp):
+                    return x.astype(dtype.np)
+            return x.astype(dtype.np)
+        return x.copy() if copy else x
+
+    def backward(ctx, g):
+        if ctx.in_device is not ctx.out_device:
+            g = g.to(ctx.in_device)
+        return g.to(ctx.in_dtype)
+
+
+class _np_errstate:
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __enter__(self):
+        if hasattr(self.xp, "errstate"):
+            self._s = self.xp.errstate(invalid="ignore", over="ignore")
+            self._s.__enter__()
+
+    def __exit__(self, *a):
+        if hasattr(self, "_s"):
+            self._s.__exit__(*a)
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, _dtypes.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, bool):
+            pass
+        elif a is not None:
+            device = a
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments - got unexpected {list(kwargs)}")
+    return dtype, device, copy
+
+
+def tensor_to(self, *args, **kwargs):
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dev = resolve(device) if device is not None else None
+    if dev is self._device:
+        dev = None
+    if (dtype is None or dtype.np == self._data.dtype) and dev is None:
+        return self.clone() if copy else self
+    out = ToCopy.apply(self, dtype=dtype, device=dev)
+    if dev is not None:
+        out._device = dev
+    return out
+
+
+class Clone(Op):
+    def forward(ctx, x, order="C"):
+        return x.copy(order=order)
+
+    def backward(ctx, g):
+        return g
+
+
+@method
+def clone(input, *, memory_format=None):
+    return Clone.apply(input, order="K" if memory_format is None else "C")
+
+
+@method
+def contiguous(input, memory_format=None):
+    a = input._data
+    if a.flags.c_contiguous:
+        return input
+    return Clone.apply(input, order="C")
+
+
+def view_dtype(input, dtype):
+    a = input._data.view(dtype.np)
+    out = _wrap(a, input._device)
+    from .movement import as_view
+    return as_view(out, input, ("view", (dtype,)))

@@ -1,12 +1,13 @@
-"""Every primitive op family; importing this attaches the Tensor methods."""
-from . import elementwise, reduction, movement, linalg, conversion  # noqa: F401
-from .elementwise import (add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, neg, negative,
-                          pow, float_power, exp, log, relu, eq, ne, lt, le, gt, ge, not_equal, less, less_equal,
-                          greater, greater_equal)
-from .reduction import sum, mean
-from .movement import view_as, reshape, expand_as, broadcast_to, permute, transpose, swapaxes, swapdims, t
-from .linalg import matmul, mm, addmm
-from .conversion import clone
+"""Every primitive op family; importing this attaches the Tensor methods.
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "elementwise", "reduction", "movement", "linalg", "conversion")]
+Each family module lists its public functions in `__all__`; they become `ember.<name>`."""
+from . import elementwise, reduction, movement, linalg, conversion, nn_ops  # noqa: F401
+from .elementwise import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .movement import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .conversion import *  # noqa: F401,F403
+from .nn_ops import *  # noqa: F401,F403
+
+__all__ = (elementwise.__all__ + reduction.__all__ + movement.__all__ + linalg.__all__ + conversion.__all__
+           + nn_ops.__all__)

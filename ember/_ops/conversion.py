@@ -1,4 +1,8 @@
 """dtype and device conversion, clone, contiguous."""
+
+# public names exported as ember.<name>; add each new public function here
+__all__ = ['clone']
+
 from .. import _dtypes
 from .._device import resolve
 from .._tensor import Tensor

@@ -1,4 +1,8 @@
 """Elementwise ops: arithmetic, unary math, comparisons. Each op is forward + backward in one class."""
+
+# public names exported as ember.<name>; add each new public function here
+__all__ = ['add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'neg', 'negative', 'pow', 'float_power', 'exp', 'log', 'relu', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'not_equal', 'less', 'less_equal', 'greater', 'greater_equal']
+
 import builtins
 
 from .._tensor import Tensor

@@ -1,4 +1,8 @@
 """Matrix products straight to BLAS through xp.matmul."""
+
+# public names exported as ember.<name>; add each new public function here
+__all__ = ['matmul', 'mm', 'addmm']
+
 from .._tensor import Tensor
 from ._op import Op
 from ._promote import promote

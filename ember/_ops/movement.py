@@ -1,4 +1,8 @@
 """Shape ops and basic/advanced indexing. Views share memory with their base, as in PyTorch."""
+
+# public names exported as ember.<name>; add each new public function here
+__all__ = ['view_as', 'reshape', 'expand_as', 'broadcast_to', 'permute', 'transpose', 'swapaxes', 'swapdims', 't']
+
 import builtins
 
 from .._tensor import Tensor

@@ -1,4 +1,8 @@
 """Reductions: sum, mean, ... with `dim` (int or tuple) and `keepdim`."""
+
+# public names exported as ember.<name>; add each new public function here
+__all__ = ['sum', 'mean']
+
 import builtins
 
 from .. import _dtypes

@@ -27,6 +27,7 @@ _wrap = Tensor._wrap
 
 class Op(Node):
     _to_save = None
+    _needs = None
     _n_out = 1
     _out_meta = None
     differentiable_outputs = None   # indices of outputs that carry gradient (None: all floating ones)
@@ -42,6 +43,12 @@ class Op(Node):
     @property
     def needs_input_grad(self):
         return self._needs
+
+    device = CPU                    # set per call only when not 'cpu'
+
+    @property
+    def xp(self):
+        return self.device.xp
 
     @classmethod
     def apply(cls, *inputs, **attrs):
@@ -63,12 +70,12 @@ class Op(Node):
                 arrays.append(x)
         if dev is None:
             dev = CPU
-        ctx.xp = dev.xp
-        ctx.device = dev
-        requires = requires and _enabled[0]
-        ctx._needs = None
-        if requires:
+        elif dev is not CPU:
+            ctx.device = dev
+        if requires and _enabled[0]:
             ctx._needs = tuple(isinstance(x, Tensor) and x._rg for x in inputs)
+        else:
+            requires = False
         out = ctx.forward(*arrays, **attrs)
         if type(out) is tuple:
             return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
@@ -77,12 +84,13 @@ class Op(Node):
         t = _new(Tensor)
         t._data = out
         t._device = dev
-        if requires and (out.dtype.kind in "fc" or out.dtype.itemsize == 2 and out.dtype.kind == "V"):
-            t._rg = True
-            t.grad_fn = ctx
-            _link(ctx, inputs, arrays, (out,), (t,), dev)
-        elif requires:
-            ctx._to_save = None
+        if requires:
+            if out.dtype.kind in "fc" or out.dtype.kind == "V":
+                t._rg = True
+                t.grad_fn = ctx
+                _link(ctx, inputs, arrays, (out,), (t,), dev)
+            else:
+                ctx._to_save = None
         return t
 
     def _materialize(self, grads):

@@ -50,6 +50,12 @@ def _roots(outputs):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaves) into the leaves' `.grad`."""
     from .engine import execute
+    if grad_tensors is None and inputs is None and getattr(tensors, "_data", None) is not None:
+        t = tensors     # the common `loss.backward()`
+        if t._data.size == 1 and t._data.dtype.kind in "fV" and t._rg:
+            g = type(t)._wrap(t._device.xp.ones_like(t._data), t._device)
+            execute([graph.edge(t)], [g], bool(retain_graph or create_graph), create_graph)
+            return
     outputs = _tensor_list(tensors)
     grads = _tensor_list(grad_tensors) if grad_tensors is not None else [None] * len(outputs)
     if len(grads) != len(outputs):

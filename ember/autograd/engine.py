@@ -1,11 +1,12 @@
 """The backward engine: runs graph nodes in topological order, summing gradients per node."""
 from . import grad_mode
 from .anomaly_mode import _anomaly
+from .._tensor import Tensor
 from .graph import AccumulateGrad, _FREED, FREED_MSG
 
 
-def _topo_order(roots):
-    """Nodes reachable from roots, each after every node that feeds it a gradient."""
+def _dependencies(roots):
+    """For every node reachable from roots: how many edges lead into it."""
     deps = {}
     stack = list(roots)
     seen = set(stack)
@@ -15,10 +16,19 @@ def _topo_order(roots):
             if e is None:
                 continue
             c = e[0]
-            deps[c] = deps.get(c, 0) + 1
+            if c in deps:
+                deps[c] += 1
+            else:
+                deps[c] = 1
             if c not in seen:
                 seen.add(c)
                 stack.append(c)
+    return deps
+
+
+def _topo_order(roots):
+    """Nodes reachable from roots, each after every node that feeds it a gradient."""
+    deps = _dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
     order = []
     while ready:
@@ -78,22 +88,27 @@ def _run_tensor_hooks(node, nr, g):
     return g
 
 
-def _accumulate(var, g, create_graph):
+def _accumulate(var, g, create_graph, shared):
     if g is None:
         return
-    if g.dtype is not var.dtype:
+    a = g._data
+    if a.dtype != var._data.dtype:
         g = g.to(var.dtype)
-    old = var.grad
+        a = g._data
+    old = var._grad
     if old is None:
-        if not create_graph:
-            g = g.detach()
-            if g._base is not None or g._data is var._data:
-                g = g.clone()   # .grad must not alias another tensor
-        var.grad = g
-    elif create_graph or old.requires_grad:
-        var.grad = old + g
+        if create_graph:
+            var._grad = g
+        elif g._base is None and id(g) not in shared and a.flags.writeable and a.base is None \
+                and g.grad_fn is None:
+            g._rg = False
+            var._grad = g                                    # a fresh gradient: keep it
+        else:
+            var._grad = Tensor._wrap(a.copy(), g._device)    # .grad must not alias another tensor
+    elif create_graph or old._rg:
+        var._grad = old + g
     else:
-        old._data += g._data
+        old._data += a
     post = var._post_acc_hooks
     if post:
         for h in list(post.values()):
@@ -106,56 +121,24 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
     With `inputs` (list of edges), returns their gradients; with accumulate=True the gradients
     of leaves (all of them, or only `inputs`) are added into `.grad`."""
     root_nodes = [r[0] for r in roots]
-    order = _topo_order(root_nodes)
-    targets = None
-    if inputs is not None:
-        targets = {e[0] for e in inputs if e is not None}
-        need = _needed(order, targets)
     buffers = {}
+    shared = set()      # ids of gradient tensors that must not become a leaf's .grad as they are
     for (node, nr), g in zip(roots, grads):
+        shared.add(id(g))
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = {}
         buf[nr] = g if nr not in buf else buf[nr] + g
-    captured = {}
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = bool(create_graph)
     try:
-        for node in order:
-            buf = buffers.pop(node, None)
-            if buf is None:
-                continue
-            if targets is not None and node not in need:
-                continue
-            # tensor hooks and retain_grad on this node's outputs
-            if node._tensor_hooks or node._retained:
-                for nr in list(buf):
-                    buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
-            if type(node) is AccumulateGrad:
-                is_target = targets is not None and node in targets
-                if targets is None or is_target:
-                    var = node.variable
-                    g = buf[0]
-                    if var._backward_hooks:
-                        for h in list(var._backward_hooks.values()):
-                            r = h(g)
-                            if r is not None:
-                                g = r
-                    if is_target:
-                        captured[(node, 0)] = g
-                    if accumulate:
-                        _accumulate(var, g, create_graph)
-                continue
-            if targets is not None and node in targets:
-                for nr, g in buf.items():
-                    captured[(node, nr)] = g
-                if not any(e is not None and e[0] in need for e in node.next_functions):
-                    continue
-            _run_node(node, buf, buffers, retain_graph, create_graph)
+        if inputs is None:
+            _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate)
+            return None
+        captured = _run_towards(root_nodes, buffers, retain_graph, create_graph, shared, accumulate,
+                                {e[0] for e in inputs if e is not None})
     finally:
         grad_mode._enabled[0] = prev_mode
-    if inputs is None:
-        return None
     out = []
     for e in inputs:
         g = captured.get(e) if e is not None else None
@@ -167,16 +150,81 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
     return out
 
 
-def _run_node(node, buf, buffers, retain_graph, create_graph):
-    if node._saved is _FREED:
+def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate):
+    """Run every node reachable from the roots (Tensor.backward without `inputs`)."""
+    deps = _dependencies(root_nodes)
+    ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
+    while ready:
+        node = ready.pop()
+        buf = buffers.pop(node, None)
+        if buf is not None:
+            if node._tensor_hooks or node._retained:
+                for nr in list(buf):
+                    buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
+            if type(node) is AccumulateGrad:
+                if accumulate:
+                    _accumulate(node.variable, _leaf_hooks(node.variable, buf[0]), create_graph, shared)
+                continue
+            _run_node(node, buf, buffers, retain_graph, shared)
+        for e in node.next_functions:
+            if e is not None:
+                c = e[0]
+                d = deps[c] - 1
+                deps[c] = d
+                if d == 0:
+                    ready.append(c)
+
+
+def _run_towards(root_nodes, buffers, retain_graph, create_graph, shared, accumulate, targets):
+    """Run only the nodes that lead to `targets`; return the gradients arriving there."""
+    order = _topo_order(root_nodes)
+    need = _needed(order, targets)
+    captured = {}
+    for node in order:
+        buf = buffers.pop(node, None)
+        if buf is None or node not in need:
+            continue
+        if node._tensor_hooks or node._retained:
+            for nr in list(buf):
+                buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
+        if type(node) is AccumulateGrad:
+            if node in targets:
+                g = _leaf_hooks(node.variable, buf[0])
+                captured[(node, 0)] = g
+                shared.add(id(g))
+                if accumulate:
+                    _accumulate(node.variable, g, create_graph, shared)
+            continue
+        if node in targets:
+            for nr, g in buf.items():
+                captured[(node, nr)] = g
+            if not any(e is not None and e[0] in need for e in node.next_functions):
+                continue
+        _run_node(node, buf, buffers, retain_graph, shared)
+    return captured
+
+
+def _leaf_hooks(var, g):
+    hooks = var._backward_hooks
+    if hooks:
+        for h in list(hooks.values()):
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _run_node(node, buf, buffers, retain_graph, shared):
+    saved = node._saved
+    if saved is _FREED:
         raise RuntimeError(FREED_MSG)
-    n_out = getattr(node, "_n_out", 1)
+    n_out = node._n_out
     if n_out == 1:
-        grads_out = (buf.get(0),)
+        grads_out = (buf[0],)
     else:
         grads_out = tuple(buf.get(i) for i in range(n_out))
-    if None in grads_out:
-        grads_out = node._materialize(grads_out)
+        if None in grads_out:
+            grads_out = node._materialize(grads_out)
     if node._pre_hooks:
         for h in list(node._pre_hooks.values()):
             r = h(grads_out)
@@ -192,11 +240,11 @@ def _run_node(node, buf, buffers, retain_graph, create_graph):
                 grads_in = tuple(r)
     if _anomaly[0]:
         _check_nan(node, grads_in)
-    if not retain_graph:
-        node._free()
+    if saved and not retain_graph:
+        node._saved = _FREED
     meta = node._meta
-    nf = node.next_functions
-    for i, e in enumerate(nf):
+    sent = None
+    for i, e in enumerate(node.next_functions):
         if e is None:
             continue
         g = grads_in[i] if i < len(grads_in) else None
@@ -206,15 +254,23 @@ def _run_node(node, buf, buffers, retain_graph, create_graph):
             m = meta[i]
             if m is not None:
                 shape, dt = m
-                if g.shape != shape:
+                a = g._data
+                if a.shape != shape:
                     try:
                         g = sum_to(g, shape)
                     except Exception:
                         raise RuntimeError(
                             f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                            f"{list(g.shape)} but expected shape compatible with {list(shape)}") from None
-                if g.dtype is not dt:
+                            f"{list(a.shape)} but expected shape compatible with {list(shape)}") from None
+                if g._data.dtype != dt.np:
                     g = g.to(dt)
+        gid = id(g)
+        if sent is None:
+            sent = {gid}
+        elif gid in sent:
+            shared.add(gid)     # one tensor sent down two edges
+        else:
+            sent.add(gid)
         c, nr = e
         b = buffers.get(c)
         if b is None:
@@ -223,8 +279,6 @@ def _run_node(node, buf, buffers, retain_graph, create_graph):
             b[nr] = b[nr] + g
         else:
             b[nr] = g
-
-
 def _check_nan(node, grads_in):
     for i, g in enumerate(grads_in):
         if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):

@@ -3,7 +3,7 @@ __version__ = "0.1.0"
 
 from . import _dtypes
 from ._dtypes import (dtype, float32, float64, float16, bfloat16, complex64, complex128, int8, int16, int32,
-                      int64, uint8, bool, float, double, half, cfloat, cdouble, short, int, long,
+                      int64, uint8, uint16, uint32, uint64, bool, float, double, half, cfloat, cdouble, short, int, long,
                       get_default_dtype, set_default_dtype, promote_types)
 from ._device import device
 from ._tensor import Tensor, Size, is_tensor

@@ -16,7 +16,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = cat == 2
         self.is_complex = cat == 3
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not name.startswith("uint") and name != "bool"
         self._cat = cat          # 0 bool, 1 integer, 2 floating, 3 complex
         self._legacy = legacy    # name of the legacy tensor type, e.g. 'FloatTensor'
 
@@ -30,7 +30,8 @@ class dtype:
         return {complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self):
-        return {float32: complex64, float64: complex128, float16: complex64}.get(self, self)
+        # float16 would give complex32 in PyTorch; ember (NumPy) has no complex32
+        return {float32: complex64, float64: complex128, float16: complex64, bfloat16: complex64}.get(self, self)
 
     @property
     def is_signed_int(self):
@@ -48,6 +49,10 @@ int16 = dtype("int16", np.int16, 1, "ShortTensor")
 int32 = dtype("int32", np.int32, 1, "IntTensor")
 int64 = dtype("int64", np.int64, 1, "LongTensor")
 uint8 = dtype("uint8", np.uint8, 1, "ByteTensor")
+# PyTorch's "shell" unsigned types: storage and a few ops, no promotion with other integer types
+uint16 = dtype("uint16", np.uint16, 1, "UInt16Tensor")
+uint32 = dtype("uint32", np.uint32, 1, "UInt32Tensor")
+uint64 = dtype("uint64", np.uint64, 1, "UInt64Tensor")
 bool = dtype("bool", np.bool_, 0, "BoolTensor")  # noqa: A001  (torch.bool)
 
 float = float32      # noqa: A001
@@ -59,12 +64,19 @@ short = int16
 int = int32          # noqa: A001
 long = int64
 
-ALL = (float32, float64, float16, bfloat16, complex64, complex128, int8, int16, int32, int64, uint8, bool)
+ALL = (float32, float64, float16, bfloat16, complex64, complex128, int8, int16, int32, int64, uint8, uint16,
+       uint32, uint64, bool)
+_SHELL_UINTS = (uint16, uint32, uint64)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16,
                 cfloat=complex64, cdouble=complex128)
 _BY_LEGACY = {d._legacy: d for d in ALL}
+
+# PyTorch's ScalarType names, as its error messages spell them ("not implemented for 'Long'")
+SCALAR_NAME = {float32: "Float", float64: "Double", float16: "Half", bfloat16: "BFloat16", complex64: "ComplexFloat",
+               complex128: "ComplexDouble", int8: "Char", int16: "Short", int32: "Int", int64: "Long", uint8: "Byte",
+               uint16: "UInt16", uint32: "UInt32", uint64: "UInt64", bool: "Bool"}
 
 
 def _dtype_by_name(name):
@@ -80,13 +92,9 @@ def from_np(np_dtype):
     nd = np.dtype(np_dtype)
     if nd in _BY_NP:
         return _BY_NP[nd]
-    if nd.kind == "U" or nd.kind == "O" or nd.kind == "S":
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{nd.name}. The only supported types are: float64, "
-            "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
-    if nd.kind == "u":  # uint16/32/64: torch supports them poorly; widen to int64
-        return int64
-    raise TypeError(f"unsupported NumPy dtype {nd}")
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only supported types are: float64, "
+        "float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.")
 
 
 # --- default dtype -------------------------------------------------------------------------
@@ -98,9 +106,7 @@ def get_default_dtype():
 
 
 def set_default_dtype(d):
-    if not isinstance(d, dtype) or not d.is_floating_point or d in (float16, bfloat16) and False:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
-    if not d.is_floating_point:
+    if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
     _scalar_cache.clear()
@@ -114,6 +120,10 @@ def promote_types(a, b):
     """torch.promote_types: the smallest dtype both a and b convert to safely."""
     if a is b:
         return a
+    if (a in _SHELL_UINTS or b in _SHELL_UINTS) and a._cat < 2 and b._cat < 2 or a._cat == 3 and b in _SHELL_UINTS \
+            or b._cat == 3 and a in _SHELL_UINTS:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{SCALAR_NAME[a]} and {SCALAR_NAME[b]}")
     if a._cat != b._cat:
         hi, lo = (a, b) if a._cat > b._cat else (b, a)
         if hi._cat == 3 and lo._cat == 2 and lo is float64:
@@ -152,49 +162,39 @@ def _scalar_dtype(v):
 _scalar_cache = {}
 
 
+def _combine(higher, lower):
+    """Result when an operand group of higher priority (dimensioned tensors > 0-d tensors > Python
+    scalars) meets a lower one: the lower group only matters when its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None or higher._cat == 3:
+        return higher
+    if lower._cat == 3:
+        return higher.to_complex() if higher._cat == 2 else lower
+    if higher._cat == 2:
+        return higher
+    if higher is bool or lower._cat == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
 def result_type_scalar(d, s_type):
     """dtype of `tensor(d) <op> python_scalar` where the scalar has Python type s_type."""
     key = (d, s_type)
     r = _scalar_cache.get(key)
     if r is None:
-        sd = _scalar_dtype(s_type(0))
-        if sd._cat > d._cat:
-            r = sd if sd._cat != 3 else (complex128 if d is float64 else sd)
-        else:
-            r = d
-        _scalar_cache[key] = r
+        r = _scalar_cache[key] = _combine(d, _scalar_dtype(s_type(0)))
     return r
 
 
 def result_type(*operands):
-    """torch.result_type over tensors (with `.dtype`/`.ndim`) and Python scalars.
-
-    Dimensioned tensors outrank 0-d tensors, which outrank Python scalars; a lower tier only
-    matters when it belongs to a higher category (bool < int < float < complex)."""
-    best = [None, None, None]   # per tier: promoted dtype
+    """torch.result_type over tensors (with `.dtype`/`.ndim`) and Python scalars."""
+    tiers = [None, None, None]   # dimensioned tensors, 0-d tensors, Python scalars
     for op in operands:
         if hasattr(op, "_data"):
-            d = op.dtype
-            tier = 2 if op.ndim else 1
+            d, tier = op.dtype, (0 if op.ndim else 1)
         else:
-            d = _scalar_dtype(op)
-            tier = 0
-        cur = best[tier]
-        best[tier] = d if cur is None else promote_types(cur, d)
-    res = None
-    for tier in (2, 1, 0):
-        d = best[tier]
-        if d is None:
-            continue
-        if res is None:
-            res = d
-        elif d._cat > res._cat:
-            if tier == 0:
-                if d._cat == 2:
-                    d = _default[0]
-                elif d._cat == 3:
-                    d = complex128 if res is float64 else (complex64 if _default[0] is float32 else complex128)
-            elif d._cat == 3 and res is float64:
-                d = complex128
-            res = d
-    return res
+            d, tier = _scalar_dtype(op), 2
+        cur = tiers[tier]
+        tiers[tier] = d if cur is None else promote_types(cur, d)
+    return _combine(_combine(tiers[0], tiers[1]), tiers[2])

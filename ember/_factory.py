@@ -1,15 +1,19 @@
 """Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/full/empty(+_like), arange, linspace ..."""
 import builtins
-import numbers
+import math
+import operator
+import warnings
+from collections.abc import Sequence
 
 import numpy as _np
 
 from . import _dtypes
-from ._device import CPU, resolve, device_of_array
+from ._device import CPU, resolve
 from ._tensor import Tensor
 
 _wrap = Tensor._wrap
 _default_device = [CPU]
+_PY_SCALARS = frozenset((builtins.bool, builtins.int, builtins.float, builtins.complex))
 
 
 def _dev(device):
@@ -18,110 +22,177 @@ def _dev(device):
 
 def _finish(t, requires_grad):
     if requires_grad:
+        if t.dtype._cat < 2:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 
 
+def _default_complex():
+    return _dtypes.complex128 if _dtypes.get_default_dtype() is _dtypes.float64 else _dtypes.complex64
+
+
+# ---- nested Python data -> array -----------------------------------------------------------------
+def _is_seq(v):
+    return isinstance(v, (list, tuple, range, _np.ndarray)) or \
+        (isinstance(v, Sequence) and not isinstance(v, (str, bytes, Tensor)))
+
+
+def _scalar_dtype(v):
+    """dtype PyTorch infers for one leaf value (None: not a scalar)."""
+    if isinstance(v, (_np.generic, _np.ndarray)):   # before the Python types: np.float64 is a float
+        return _dtypes.from_np(v.dtype)
+    if isinstance(v, builtins.bool):
+        return _dtypes.bool
+    if isinstance(v, builtins.int):
+        return _dtypes.int64
+    if isinstance(v, builtins.float):
+        return _dtypes.get_default_dtype()
+    if isinstance(v, builtins.complex):
+        return _default_complex()
+    if isinstance(v, Tensor):
+        return v.dtype
+    return None
+
+
 def _infer_dtype(data):
-    """The dtype PyTorch infers for nested Python data: bool < int64 < default float < complex."""
-    kind = 0
-    stack = [data]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, Tensor):
-            d = v.dtype
-            kind = builtins.max(kind, {0: 0, 1: 1, 2: 2, 3: 3}[d._cat])
-            if d._cat >= 2:
-                return None    # let the tensors' own dtype decide below
-        elif isinstance(v, builtins.bool) or isinstance(v, _np.bool_):
-            pass
-        elif isinstance(v, numbers.Integral):
-            kind = builtins.max(kind, 1)
-        elif isinstance(v, numbers.Real):
-            kind = builtins.max(kind, 2)
-        elif isinstance(v, numbers.Complex):
-            kind = 3
-        else:
-            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
-    return (_dtypes.bool, _dtypes.int64, _dtypes.get_default_dtype(),
-            _dtypes.complex64 if _dtypes.get_default_dtype() is _dtypes.float32 else _dtypes.complex128)[kind]
+    """The dtype torch.tensor(data) gets: leaves' dtypes promoted; empty sequences count as float."""
+    d = _scalar_dtype(data)
+    if d is not None:
+        return d
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if not _is_seq(data):
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    if not len(data):
+        return _dtypes.get_default_dtype()
+    kinds = set(map(type, data))
+    if kinds <= {builtins.int}:
+        return _dtypes.int64
+    if kinds <= {builtins.int, builtins.float}:
+        return _dtypes.get_default_dtype()
+    d = None
+    for v in data:
+        dv = _infer_dtype(v)
+        d = dv if d is None else _dtypes.promote_types(d, dv)
+    return d
+
+
+def _shape_of(data):
+    """Sizes found by following the first element down (PyTorch checks the rest while filling)."""
+    shape = []
+    while _is_seq(data):
+        if isinstance(data, _np.ndarray):
+            return shape + list(data.shape)
+        shape.append(len(data))
+        if not len(data):
+            break
+        data = data[0]
+    return shape
+
+
+def _gather(v, shape, dim, out, leaf_error):
+    if dim == len(shape):
+        if _is_seq(v):
+            raise TypeError(leaf_error(v))
+        if isinstance(v, Tensor):
+            if v.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            v = v.item()
+        out.append(v)
+        return
+    if not _is_seq(v):
+        raise TypeError("not a sequence")
+    if len(v) != shape[dim]:
+        raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(v)})")
+    if isinstance(v, _np.ndarray) and list(v.shape) == shape[dim:]:
+        out.extend(v.ravel().tolist())
+    elif dim == len(shape) - 1 and set(map(type, v)) <= _PY_SCALARS:
+        out.extend(v)
+    else:
+        for x in v:
+            _gather(x, shape, dim + 1, out, leaf_error)
+
+
+def _check_range(a, dtype):
+    """PyTorch refuses Python values that overflow an integer target (unsigned ones may wrap from negatives)."""
+    if a.dtype.kind == "c" and dtype._cat < 3:
+        raise TypeError("must be real number, not complex")
+    if dtype._cat != 1 or a.dtype.kind not in "iuf" or not a.size:
+        return
+    info = _np.iinfo(dtype.np)
+    lo = -builtins.int(info.max) if info.min == 0 else builtins.int(info.min)
+    bad = not _np.isfinite(a).all() if a.dtype.kind == "f" else False
+    if bad or a.max() > info.max or a.min() < lo:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def _from_python(data, dtype):
+    """NumPy array for nested Python data, with PyTorch's shape/type checks and conversions."""
+    natural = _infer_dtype(data)
+    target = natural if dtype is None else dtype
+    shape = _shape_of(data)
+    if target._cat >= 2:
+        def leaf_error(v):
+            return f"must be real number, not {type(v).__name__}"
+    else:
+        def leaf_error(v):
+            return f"'{type(v).__name__}' object cannot be interpreted as an integer"
+    flat = []
+    _gather(data, shape, 0, flat, leaf_error)
+    build = natural.np if natural._cat != 2 else _np.float64   # Python floats round once, to the target
+    try:
+        a = _np.array(flat, dtype=build).reshape(shape)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    if target is not natural or a.dtype != target.np:
+        _check_range(a, target)
+        with _np.errstate(all="ignore"):
+            a = a.astype(target.np)
+    return a
+
+
+def _native(a):
+    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
 
 
 def _to_array(data, dtype, xp):
-    """Backend array for `data` (copied), in `dtype` or the dtype PyTorch would infer."""
+    """A new backend array holding `data`, in `dtype` or the dtype PyTorch infers."""
     if isinstance(data, Tensor):
         a = data._data
-        if dtype is None:
-            dtype = data.dtype
-        return xp.array(a if xp is _np else a, dtype=dtype.np, copy=True) if xp is _np or True else None
-    if isinstance(data, _np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
-        a = _np.asarray(data) if not hasattr(data, "__cuda_array_interface__") else data
-        if dtype is None:
-            dtype = _dtypes.from_np(a.dtype)
-        return xp.array(a, dtype=dtype.np, copy=True)
-    if isinstance(data, _np.generic):
-        data = data.item()
-    if dtype is None:
-        dtype = _infer_dtype(data)
-    if dtype is None:   # nested list holding float tensors
-        dtype = _dtypes.get_default_dtype()
-        if isinstance(data, (list, tuple)):
-            flat = [x for x in _flatten_tensors(data)]
-            for x in flat:
-                dtype = _dtypes.promote_types(dtype, x.dtype) if x.dtype._cat >= 2 else dtype
-    try:
-        a = _np.array(_untensor(data), dtype=dtype.np if dtype is not _dtypes.bfloat16 else _np.float32)
-    except ValueError as e:
-        if "inhomogeneous" in str(e) or "sequence" in str(e):
-            raise ValueError(f"expected sequence of length mismatch: {e}") from None
-        raise
-    if dtype is _dtypes.bfloat16:
-        a = a.astype(dtype.np)
+        if xp is not data._device.xp:
+            a = data._device.backend.asnumpy(a)
+        return xp.array(a, dtype=None if dtype is None else dtype.np, copy=True)
+    if isinstance(data, _np.ndarray):
+        a = _native(data)
+        d = _dtypes.from_np(a.dtype) if dtype is None else dtype
+        return xp.array(a, dtype=d.np, copy=True)
+    a = _from_python(data, dtype)
     return a if xp is _np else xp.asarray(a)
-
-
-def _flatten_tensors(data):
-    for v in data:
-        if isinstance(v, (list, tuple)):
-            yield from _flatten_tensors(v)
-        elif isinstance(v, Tensor):
-            yield v
-
-
-def _untensor(data):
-    if isinstance(data, Tensor):
-        if data._data.ndim:
-            return [_untensor(x) for x in data._data.tolist()] if False else data._device.backend.asnumpy(data._data).tolist()
-        return data.item()
-    if isinstance(data, (list, tuple)):
-        return [_untensor(v) for v in data]
-    return data
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays, tensors)."""
     if isinstance(data, Tensor):
-        import warnings
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
             "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
-    dev = _dev(device) if device is not None or not isinstance(data, Tensor) else data._device
-    a = _to_array(data, dtype, dev.xp)
-    return _finish(_wrap(a, dev), requires_grad)
+        dev = data._device if device is None else resolve(device)
+    else:
+        dev = _dev(device)
+    return _finish(_wrap(_to_array(data, dtype, dev.xp), dev), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like tensor() but shares memory with a NumPy array or tensor when dtype and device allow."""
+    """Like tensor(), but shares memory with a NumPy array or tensor when dtype and device allow."""
     if isinstance(data, Tensor):
-        return data.to(dtype=dtype, device=device) if (dtype or device) else data
-    if isinstance(data, _np.ndarray):
-        dev = _dev(device)
-        if dev is CPU and (dtype is None or dtype.np == data.dtype):
-            return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
+        return data.to(dtype=dtype, device=device) if (dtype is not None or device is not None) else data
+    if isinstance(data, _np.ndarray) and _dev(device) is CPU and data.dtype.isnative and \
+            (dtype is None or dtype.np == data.dtype):
+        return from_numpy(data)
+    dev = _dev(device)
+    return _wrap(_to_array(data, dtype, dev.xp), dev)
 
 
 asarray = as_tensor
@@ -131,10 +202,10 @@ def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray` (writes show in both)."""
     if not isinstance(ndarray, _np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    _dtypes.from_np(ndarray.dtype)
-    if ndarray.dtype.byteorder == ">":
+    if not ndarray.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte order. "
                          "Conversion between byte orders is currently not supported.")
+    _dtypes.from_np(ndarray.dtype)
     if any(s < 0 for s in ndarray.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
                          "strides are not currently supported. (You can probably work around this by making a "
@@ -147,148 +218,223 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return _finish(_wrap(a, CPU), requires_grad)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    if len(size) == 1 and hasattr(size[0], "__iter__") and not isinstance(size[0], Tensor):
-        size = tuple(size[0])
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, (int, _np.integer)) or isinstance(s, builtins.bool):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(s).__name__} at pos {len(out)}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-        out.append(int(s))
-    return tuple(out)
+# ---- sizes ----------------------------------------------------------------------------------------
+def _as_int(v):
+    """v as a Python int if it is an integer (not bool), else None."""
+    if isinstance(v, builtins.bool):
+        return None
+    try:
+        return operator.index(v)
+    except TypeError:
+        return None
 
 
-def _filled(kind, size, fill, dtype, device, requires_grad):
-    dev = _dev(device)
-    d = dtype if dtype is not None else _dtypes.get_default_dtype()
-    xp = dev.xp
-    if kind == 0:
-        a = xp.zeros(size, dtype=d.np)
-    elif kind == 1:
-        a = xp.ones(size, dtype=d.np)
-    elif kind == 2:
-        a = xp.empty(size, dtype=d.np)
+def _size(args, fn="empty", pos=1):
+    """A shape from `f(2, 3)` / `f((2, 3))` / `f([2, 3])`, with PyTorch's argument errors."""
+    if len(args) == 1 and _as_int(args[0]) is None:
+        seq = args[0]
+        if not isinstance(seq, (tuple, list)):
+            raise TypeError(f"{fn}(): argument 'size' (position {pos}) must be tuple of ints, not {type(seq).__name__}")
+        dims = []
+        for i, v in enumerate(seq):
+            n = builtins.int(v) if isinstance(v, builtins.bool) else _as_int(v)
+            if n is None:
+                raise TypeError(f"{fn}(): argument 'size' (position {pos}) must be tuple of ints, but found element "
+                                f"of type {type(v).__name__} at pos {i}")
+            dims.append(n)
     else:
-        a = xp.full(size, fill, dtype=d.np)
+        dims = []
+        for i, v in enumerate(args):
+            n = _as_int(v)
+            if n is None:
+                raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                                f"\"type must be tuple of ints,but got {type(v).__name__}\"")
+            dims.append(n)
+    if any(d < 0 for d in dims):
+        if fn == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(dims)}: {dims}")
+    return tuple(dims)
+
+
+def _sizes(size, kw, fn):
+    """Shape from varargs `size` or the `size=` keyword (the only extra keyword accepted)."""
+    kw_size = kw.pop("size", None)
+    if kw:
+        raise TypeError(f"{fn}() got an unexpected keyword argument '{next(iter(kw))}'")
+    if kw_size is not None and not size:
+        size = (kw_size,)
+    if not size:
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ()")
+    return _size(size, fn)
+
+
+def _filled(fn, shape, fill, dtype, device, requires_grad):
+    dev = _dev(device)
+    d = _dtypes.get_default_dtype() if dtype is None else dtype
+    xp = dev.xp
+    if fn == "zeros":
+        a = xp.zeros(shape, dtype=d.np)
+    elif fn == "ones":
+        a = xp.ones(shape, dtype=d.np)
+    elif fn == "empty":
+        a = xp.empty(shape, dtype=d.np)
+    else:
+        with _np.errstate(all="ignore"):
+            a = xp.full(shape, fill, dtype=d.np)
     return _finish(_wrap(a, dev), requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(0, _size(size), None, dtype, device, requires_grad)
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
+    return _filled("zeros", _sizes(size, kw, "zeros"), None, dtype, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(1, _size(size), None, dtype, device, requires_grad)
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
+    return _filled("ones", _sizes(size, kw, "ones"), None, dtype, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None):
-    return _filled(2, _size(size), None, dtype, device, requires_grad)
+          memory_format=None, **kw):
+    return _filled("empty", _sizes(size, kw, "empty"), None, dtype, device, requires_grad)
+
+
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, Tensor):
+        return fill_value.dtype
+    return _scalar_dtype(fill_value) or _dtypes.get_default_dtype()
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if _as_int(size) is not None:
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if dtype is None:
+        dtype = _fill_dtype(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    if dtype is None:
-        dtype = _infer_dtype(fill_value)
-    return _filled(3, _size((size,)), fill_value, dtype, device, requires_grad)
+    return _filled("full", _size((size,), "full"), fill_value, dtype, device, requires_grad)
 
 
-def _like(input, dtype, device):
-    return (input.dtype if dtype is None else dtype), (input._device if device is None else device)
+def _like(fn, input, fill, dtype, device, requires_grad):
+    return _filled(fn, input._data.shape, fill, input.dtype if dtype is None else dtype,
+                   input._device if device is None else device, requires_grad)
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    d, dev = _like(input, dtype, device)
-    return _filled(0, input._data.shape, None, d, dev, requires_grad)
+    return _like("zeros", input, None, dtype, device, requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    d, dev = _like(input, dtype, device)
-    return _filled(1, input._data.shape, None, d, dev, requires_grad)
+    return _like("ones", input, None, dtype, device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    d, dev = _like(input, dtype, device)
-    return _filled(2, input._data.shape, None, d, dev, requires_grad)
+    return _like("empty", input, None, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    d, dev = _like(input, dtype, device)
-    return _filled(3, input._data.shape, fill_value, d, dev, requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _like("full", input, fill_value, dtype, device, requires_grad)
+
+
+_C_TYPE = {_dtypes.float32: "float", _dtypes.float64: "double", _dtypes.float16: "c10::Half",
+           _dtypes.bfloat16: "c10::BFloat16", _dtypes.complex64: "c10::complex<float>",
+           _dtypes.complex128: "c10::complex<double>", _dtypes.int8: "signed char", _dtypes.int16: "short int",
+           _dtypes.int32: "int", _dtypes.int64: "long int", _dtypes.uint8: "unsigned char", _dtypes.bool: "bool"}
+
+
+# ---- ranges ---------------------------------------------------------------------------------------
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _not_implemented(kernel, dtype):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.SCALAR_NAME[dtype]}\'')
 
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
+    start, end, step = _number(start), _number(end), _number(step)
+    if dtype is None:
+        ints = all(isinstance(v, (builtins.int, _np.integer)) for v in (start, end, step))
+        dtype = _dtypes.int64 if ints else _dtypes.get_default_dtype()
+    if dtype._cat in (0, 3):
+        raise _not_implemented("arange_cpu", dtype)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        dtype = _dtypes.int64 if all(isinstance(v, (int, _np.integer)) for v in vals) else _dtypes.get_default_dtype()
-    dev = _dev(device)
-    import math
-    n = builtins.max(0, math.ceil((end - start) / step))
-    if dtype.is_floating_point:
-        a = (start + step * _np.arange(n, dtype=_np.float64)).astype(dtype.np)
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = math.ceil((end - start) / step)
+    if dtype is _dtypes.int64:   # PyTorch counts int64 ranges in integers, from truncated bounds
+        s0, e0, st = builtins.int(start), builtins.int(end), builtins.int(step)
+        num = e0 - s0 + st - (1 if st > 0 else -1)
+        n = builtins.max(0, abs(num) // abs(st) * (1 if (num >= 0) == (st > 0) else -1))
+    if dtype._cat == 1:   # integer ranges step in the integer type: start and step are truncated
+        a = builtins.int(start) + builtins.int(step) * _np.arange(n, dtype=_np.int64)
     else:
-        a = _np.arange(start, start + n * step, step)[:n].astype(dtype.np)
-    if dev is not CPU:
-        a = dev.xp.asarray(a)
-    return _finish(_wrap(a, dev), requires_grad)
+        a = start + step * _np.arange(n, dtype=_np.float64)
+    dev = _dev(device)
+    return _finish(_wrap(dev.xp.asarray(a.astype(dtype.np)), dev), requires_grad)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    import warnings
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
-                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
-                  UserWarning, stacklevel=2)
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
     if end is None:
         start, end = 0, start
-    n = int((end - start) // step) + 1
+    n = builtins.int((end - start) // step) + 1
     d = dtype or _dtypes.get_default_dtype()
     a = (start + step * _np.arange(n, dtype=_np.float64)).astype(d.np)
-    return _finish(_wrap(_dev(device).xp.asarray(a), _dev(device)), requires_grad)
+    dev = _dev(device)
+    return _finish(_wrap(dev.xp.asarray(a), dev), requires_grad)
+
+
+def _steps(steps):
+    if _as_int(steps) is None:
+        raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return builtins.int(steps)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    d = dtype or _dtypes.get_default_dtype()
-    start = start.item() if isinstance(start, Tensor) else start
-    end = end.item() if isinstance(end, Tensor) else end
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    # PyTorch computes the two halves from each end for symmetry
+    start, end, steps = _number(start), _number(end), _steps(steps)
+    cplx = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
+    d = dtype or (_default_complex() if cplx else _dtypes.get_default_dtype())
+    if d is _dtypes.bool:
+        raise _not_implemented("linspace_cpu", d)
+    # the first half counts up from start, the second half down from end (PyTorch's symmetric scheme)
     idx = _np.arange(steps, dtype=_np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    half = steps // 2
-    a = _np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
-    if d.is_floating_point:
-        a = a.astype(d.np)
-    else:
-        a = a.astype(d.np) if False else _np.trunc(a).astype(d.np)
+    a = _np.where(idx < steps // 2, start + step * idx, end - step * (steps - 1 - idx)) if steps != 1 else \
+        _np.array([start])
+    if d._cat == 1:
+        a = _np.trunc(a)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a), dev), requires_grad)
+    return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     d = dtype or _dtypes.get_default_dtype()
     lin = linspace(start, end, steps, dtype=_dtypes.float64)._data
-    a = _np.power(base, lin).astype(d.np)
+    with _np.errstate(all="ignore"):
+        a = _np.power(builtins.float(base), lin)
+    if d._cat == 1:
+        a = _np.trunc(a)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a), dev), requires_grad)
+    return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    for name, v, pos in (("n", n, 1), ("m", m, 2)):
+        if v is not None and _as_int(v) is None:
+            raise TypeError(f"eye(): argument '{name}' (position {pos}) must be int, not {type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     d = dtype or _dtypes.get_default_dtype()
     dev = _dev(device)
     return _finish(_wrap(dev.xp.eye(n, n if m is None else m, dtype=d.np), dev), requires_grad)
@@ -296,6 +442,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     d = dtype or _dtypes.get_default_dtype()
+    if isinstance(s, builtins.complex) and d._cat < 3:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE[d]} without overflow")
     dev = _dev(device)
     return _finish(_wrap(dev.xp.asarray(s, dtype=d.np), dev), requires_grad)
 
@@ -304,29 +452,35 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
     return empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def legacy_new(cls, dtype, args, device):
-    """Tensor(...) / FloatTensor(...): sizes -> uninitialised, sequence/array -> copy in `dtype`."""
+# ---- legacy constructors: Tensor(...), FloatTensor(...) -------------------------------------------
+def _options(d, dev):
+    return (f"TensorOptions(dtype={_C_TYPE.get(d, d.name)}, device={dev}, layout=Strided, requires_grad=false "
+            "(default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
+def legacy_new(cls, dtype, args, device, strict=False):
+    """Tensor(...) / FloatTensor(...): sizes -> uninitialised (zeros here), data -> copy in `dtype`,
+    a tensor -> an alias of it (FloatTensor & co. insist on their dtype: `strict`)."""
+    dev = _dev(device)
     if not args:
-        t = _wrap(_dev(device).xp.empty((0,), dtype=dtype.np), _dev(device))
+        t = _wrap(dev.xp.empty((0,), dtype=dtype.np), dev)
     elif len(args) == 1 and isinstance(args[0], Tensor):
         src = args[0]
-        if src.dtype is not dtype:
-            raise TypeError(f"expected {dtype._legacy} (got {src.dtype._legacy})")
+        if strict and src.dtype is not dtype:
+            raise TypeError(f"expected {_options(dtype, dev)} (got {_options(src.dtype, src._device)})")
         t = _wrap(src._data, src._device)
         t._base = src
         t._vc = src._shared_vc()
-    elif all(isinstance(a, (int, _np.integer)) and not isinstance(a, builtins.bool) for a in args) or \
-            (len(args) == 1 and type(args[0]).__name__ == "Size"):
-        size = _size(args)
-        dev = _dev(device)
-        t = _wrap(dev.xp.zeros(size, dtype=dtype.np), dev)
+    elif _as_int(args[0]) is not None or (len(args) == 1 and type(args[0]).__name__ == "Size"):
+        t = _wrap(dev.xp.zeros(_size(args, "new"), dtype=dtype.np), dev)
     elif len(args) == 1:
         data = args[0]
-        if isinstance(data, (int, float)) and not isinstance(data, builtins.bool):
+        if isinstance(data, (builtins.int, builtins.float, builtins.complex)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-        t = _wrap(_to_array(data, dtype, _dev(device).xp), _dev(device))
+        t = _wrap(_to_array(data, dtype, dev.xp), dev)
     else:
-        raise TypeError(f"new() received an invalid combination of arguments")
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)})")
     if cls is not Tensor:
         t2 = object.__new__(cls)
         t2.__dict__.update(t.__dict__)
@@ -341,7 +495,7 @@ def _legacy_type(name, dtype):
             return isinstance(obj, Tensor) and obj.dtype is dtype
 
         def __call__(cls, *args, device=None):
-            return legacy_new(Tensor, dtype, args, device)
+            return legacy_new(Tensor, dtype, args, device, strict=True)
 
     return _Meta(name, (), {"_legacy_dtype": dtype, "dtype": dtype})
 

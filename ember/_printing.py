@@ -11,7 +11,7 @@ _PROFILES = {
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
     if profile is not None:
-        PRINT_OPTS.update(_PROFILES[profile])
+        PRINT_OPTS.update(_PROFILES.get(profile, {}))   # torch ignores unknown profiles
     if precision is not None:
         PRINT_OPTS["precision"] = precision
     if threshold is not None:

@@ -80,7 +80,10 @@ class Op(Node):
         if type(out) is tuple:
             return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
         if type(out) is not dev.xp.ndarray:
+            scalar = out
             out = dev.xp.asarray(out)
+            if ctx._to_save:   # a saved 0-d result must still be recognised as the output
+                ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
         t = _new(Tensor)
         t._data = out
         t._device = dev

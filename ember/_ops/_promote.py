@@ -9,7 +9,6 @@ from .. import _dtypes
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
 _pair_cache = {}
-_scalar_cache = {}
 _from_np = _dtypes.from_np
 
 
@@ -23,21 +22,30 @@ def pair_dtype(dx, dy, x0, y0):
             res = _dtypes.promote_types(a, b)
         else:
             dim, zero = (b, a) if x0 else (a, b)
-            if zero._cat > dim._cat:
-                res = zero if not (zero._cat == 3 and dim is _dtypes.float64) else _dtypes.complex128
-            else:
-                res = dim
+            res = _dtypes._combine(dim, zero)
         r = _pair_cache[key] = res.np
     return r
 
 
 def scalar_dtype(dx, s):
     """NumPy dtype of `array(dx) <op> python scalar s`."""
-    key = (dx, type(s))
-    r = _scalar_cache.get(key)
-    if r is None:
-        r = _scalar_cache[key] = _dtypes.result_type_scalar(_from_np(dx), type(s)).np
-    return r
+    return _dtypes.result_type_scalar(_from_np(dx), type(s)).np
+
+
+def _fit_scalar(s, r):
+    """The Python scalar as NumPy should meet an array of dtype r: integers wrap around like
+    PyTorch's (NumPy 2 refuses out-of-range ints), and floats meeting bfloat16 become bfloat16
+    (NumPy does not treat them as weak there)."""
+    k = r.kind
+    if k in "iu" and type(s) is builtins.int:
+        bits = 8 * r.itemsize
+        if k == "u":
+            return s % (1 << bits) if not 0 <= s < (1 << bits) else s
+        half = 1 << (bits - 1)
+        return ((s + half) % (1 << bits)) - half if not -half <= s < half else s
+    if k == "V" and type(s) in (builtins.float, builtins.int):
+        return r.type(s)
+    return s
 
 
 def promote(x, y):
@@ -49,12 +57,12 @@ def promote(x, y):
         r = scalar_dtype(x.dtype, y)
         if r is not x.dtype:
             x = x.astype(r)
-        return x, y
+        return x, _fit_scalar(y, r)
     if tx in _SCALARS:
         r = scalar_dtype(y.dtype, x)
         if r is not y.dtype:
             y = y.astype(r)
-        return x, y
+        return _fit_scalar(x, r), y
     dx, dy = x.dtype, y.dtype
     if dx is dy:
         return x, y

@@ -41,6 +41,9 @@ def apply_inplace(self, result):
     """Write `result` into self (same buffer, so views see it) and move the autograd history."""
     if _enabled[0]:
         check_inplace(self)
+        if self._base is not None and result._rg and "_multi_view" in self.__dict__:
+            from .movement import check_multi_view
+            check_multi_view(self)
         if self._base is not None and self._base._rg and self._base.grad_fn is None and result._rg:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.")

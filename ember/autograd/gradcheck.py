@@ -61,7 +61,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               fast_mode=False, masked=None):
     """True when the analytical gradient of func at inputs matches finite differences."""
     from .._tensor import Tensor
-    inputs = _as_tuple(inputs)
+    inputs = tuple(inputs) if isinstance(inputs, list) else _as_tuple(inputs)
     idx_list = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
     if not idx_list:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them have requires_grad=True.")
@@ -107,9 +107,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
 
     def first_grads(*args):
+        from .grad_mode import enable_grad
         ins, gos = args[:n_in], args[n_in:]
-        o = [t for t in _as_tuple(func(*ins)) if isinstance(t, Tensor) and t._rg]
-        gs = autograd_grad(o, [ins[i] for i in diff_idx], gos, create_graph=True, allow_unused=True)
+        with enable_grad():    # finite differences run under no_grad; the first gradient needs a graph
+            o = [t for t in _as_tuple(func(*ins)) if isinstance(t, Tensor) and t._rg]
+            gs = autograd_grad(o, [ins[i] for i in diff_idx], gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

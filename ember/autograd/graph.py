@@ -17,6 +17,7 @@ class Node:
     """Base of all graph nodes (built-in ops, custom Functions, AccumulateGrad)."""
 
     next_functions = ()
+    _n_out = 1
     _saved = None              # tuple of saved entries, or _FREED after backward
     _meta = None               # per input: (shape, dtype) for gradient reduction, or None
     _tensor_hooks = None       # {output_nr: [hook]} from Tensor.register_hook on outputs
@@ -121,7 +122,7 @@ def _version_error(t_desc, fn_name, found, expected):
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{t_desc}], which is output 0 of {fn_name}, is at version {found}; expected version {expected} "
         "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with torch.autograd.set_detect_anomaly(True).")
+        "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def _unpack(e, node):

@@ -1,0 +1,353 @@
+"""Convolutions (torch.nn.functional.conv*, conv_transpose*, unfold, fold).
+
+conv = channels-last im2col + one GEMM per group. Three Ops make the whole family, each
+differentiable through the others:
+    Conv(x, w)            y = conv(x, w)
+    ConvTranspose(y, w)   adjoint of conv in x:      grad_x of Conv
+    ConvWeightGrad(x, g)  correlation of x with g:   grad_w of Conv and of ConvTranspose
+"""
+__all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+           'unfold', 'fold']
+
+import math
+
+from ..autograd import grad_mode
+from ._op import Op
+from .window import im2col, col2im, out_size, Im2col, Col2im
+
+_enabled = grad_mode._enabled
+
+
+# ---- array kernels (forward work of the three Ops) -------------------------------------------
+def _group_gemm(xp, a, b):
+    """a (M, G, K) @ b (G, K, P) per group -> (M, G, P)."""
+    if a.shape[1] == 1:
+        return xp.matmul(a[:, 0], b[0])[:, None]
+    return xp.matmul(a.transpose(1, 0, 2), b).transpose(1, 0, 2)
+
+
+def _channels_last(xp, a, groups):
+    """(N, C, *sp) -> (N * prod(sp), G, C/G)."""
+    n, c = a.shape[:2]
+    return xp.ascontiguousarray(xp.moveaxis(a, 1, -1)).reshape(-1, groups, c // groups)
+
+
+def _conv(dev, x, w, stride, pads, dilation, groups):
+    """y (N, O, *out) and the cols it was computed from."""
+    xp = dev.xp
+    kernel = w.shape[2:]
+    out = tuple(out_size(n, k, s, lo, hi, d) for n, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride, pads, dilation))
+    cols = im2col(dev, x, kernel, stride, pads, dilation, out, groups)
+    o = w.shape[0]
+    wm = xp.moveaxis(w.reshape((groups, o // groups) + w.shape[1:]), 2, -1).reshape(groups, o // groups, -1)
+    y = _group_gemm(xp, cols.reshape(-1, groups, wm.shape[-1]), wm.transpose(0, 2, 1))
+    y = xp.ascontiguousarray(xp.moveaxis(y.reshape((x.shape[0], -1, o)), -1, 1))
+    return y.reshape((x.shape[0], o) + out), cols
+
+
+def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
+    """Adjoint of _conv in its input: x (N, Cin, *in), w (Cin, Og, *k) -> (N, G*Og, *size)."""
+    xp = dev.xp
+    kernel = w.shape[2:]
+    cin, og = w.shape[:2]
+    wm = xp.moveaxis(w.reshape((groups, cin // groups) + w.shape[1:]), 2, -1).reshape(groups, cin // groups, -1)
+    cols = _group_gemm(xp, _channels_last(xp, x, groups), wm)
+    cols = cols.reshape(x.shape[:1] + x.shape[2:] + (groups,) + kernel + (og,))
+    return col2im(dev, cols, size, kernel, stride, pads, dilation)
+
+
+def _conv_weight_grad(dev, x, g, kernel, stride, pads, dilation, groups, cols=None):
+    """d<g, conv(x, w)>/dw: x (N, C, *sp), g (N, O, *out) -> (O, C/G, *kernel)."""
+    xp = dev.xp
+    if cols is None:
+        cols = im2col(dev, x, kernel, stride, pads, dilation, g.shape[2:], groups)
+    o, cg = g.shape[1], x.shape[1] // groups
+    gm = _channels_last(xp, g, groups)
+    cm = cols.reshape(gm.shape[0], groups, -1)
+    gw = _group_gemm(xp, gm.transpose(2, 1, 0), cm.transpose(1, 0, 2))   # (Og, G, K*Cg)
+    gw = gw.transpose(1, 0, 2).reshape((o,) + tuple(kernel) + (cg,))
+    return xp.ascontiguousarray(xp.moveaxis(gw, -1, 1))
+
+
+def _bias_grad(g):
+    return g.sum((0,) + tuple(range(2, g.ndim)))
+
+
+# ---- Ops ----------------------------------------------------------------------------------------
+class Conv(Op):
+    _name = "ConvolutionBackward0"
+
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        ctx.geom = (stride, pads, dilation, groups)
+        y, cols = _conv(ctx.device, x, w, stride, pads, dilation, groups)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        if ctx._needs is not None:
+            ctx.save_for_backward(x, w)
+            ctx.cols = cols if ctx._needs[1] else None
+            ctx.size = x.shape[2:]
+        return y
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        n = ctx._needs
+        stride, pads, dilation, groups = ctx.geom
+        gx = ConvTranspose.apply(g, w, None, size=ctx.size, stride=stride, pads=pads, dilation=dilation,
+                                 groups=groups) if n[0] else None
+        gw = None
+        if n[1]:
+            cols = None if _enabled[0] else ctx.cols   # a new graph needs cols as a function of x
+            gw = ConvWeightGrad.apply(x, g, kernel=tuple(w.shape[2:]), stride=stride, pads=pads,
+                                      dilation=dilation, groups=groups, cols=cols)
+        ctx.cols = None
+        return gx, gw, (_bias_grad(g) if n[2] else None)
+
+
+class ConvTranspose(Op):
+    _name = "ConvolutionBackward0"
+
+    def forward(ctx, x, w, b, size, stride, pads, dilation, groups):
+        ctx.geom = (stride, pads, dilation, groups)
+        if ctx._needs is not None:
+            ctx.save_for_backward(x, w)
+        y = _conv_transpose(ctx.device, x, w, size, stride, pads, dilation, groups)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        return y
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        n = ctx._needs
+        stride, pads, dilation, groups = ctx.geom
+        gx = Conv.apply(g, w, None, stride=stride, pads=pads, dilation=dilation, groups=groups) if n[0] else None
+        gw = ConvWeightGrad.apply(g, x, kernel=tuple(w.shape[2:]), stride=stride, pads=pads, dilation=dilation,
+                                  groups=groups, cols=None) if n[1] else None
+        return gx, gw, (_bias_grad(g) if n[2] else None)
+
+
+class ConvWeightGrad(Op):
+    _name = "ConvolutionBackwardBackward0"
+
+    def forward(ctx, x, g, kernel, stride, pads, dilation, groups, cols):
+        ctx.geom = (stride, pads, dilation, groups)
+        if ctx._needs is not None:
+            ctx.save_for_backward(x, g)
+            ctx.size = x.shape[2:]
+        return _conv_weight_grad(ctx.device, x, g, kernel, stride, pads, dilation, groups, cols)
+
+    def backward(ctx, gg):
+        x, g = ctx.saved_tensors
+        n = ctx._needs
+        stride, pads, dilation, groups = ctx.geom
+        gx = ConvTranspose.apply(g, gg, None, size=ctx.size, stride=stride, pads=pads, dilation=dilation,
+                                 groups=groups) if n[0] else None
+        gg_ = Conv.apply(x, gg, None, stride=stride, pads=pads, dilation=dilation, groups=groups) if n[1] else None
+        return gx, gg_
+
+
+# ---- argument checking --------------------------------------------------------------------------
+def _expand(v, nd, name):
+    if isinstance(v, int):
+        return (v,) * nd
+    v = tuple(int(i) for i in v)
+    if len(v) == 1:
+        return v * nd
+    if len(v) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _tname(t):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long int", "int32": "int"}.get(t.dtype.name, t.dtype.name)
+
+
+def _sname(t):
+    from ._registry import _torch_name
+    return _torch_name(t.dtype)
+
+
+def _batched(input, nd, name):
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
+                           f"of size: {list(input.shape)}")
+    if input.ndim == nd + 1:
+        return input.reshape((1,) + tuple(input.shape)), True
+    return input, False
+
+
+def _check_common(input, weight, bias, nd, stride, padding, dilation, groups):
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected scalar type {_sname(input)} but found {_sname(weight)}")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
+
+
+def _sizes(t):
+    return " x ".join(map(str, t))
+
+
+def _convnd(nd, input, weight, bias, stride, padding, dilation, groups):
+    name = f"conv{nd}d"
+    x, unbatched = _batched(input, nd, name)
+    stride = _expand(stride, nd, "stride")
+    dilation = _expand(dilation, nd, "dilation")
+    kernel = tuple(weight.shape[2:])
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        tot = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        pads = tuple((t // 2, t - t // 2) for t in tot)      # odd totals: the extra one goes high
+    elif padding == "valid":
+        pads = ((0, 0),) * nd
+    elif isinstance(padding, str):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pads = tuple((p, p) for p in _expand(padding, nd, "padding"))
+    _check_common(x, weight, bias, nd, stride, [lo for lo, _ in pads], dilation, groups)
+    o = weight.shape[0]
+    if o % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != o):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
+                           f"elements, but got bias of size {list(bias.shape)} instead")
+    padded_in = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(p < s for p, s in zip(padded_in, span)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_sizes(padded_in)}). Kernel size: "
+                           f"({_sizes(span)}). Kernel size can't be greater than actual input size")
+    y = Conv.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    name = f"conv_transpose{nd}d"
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    x, unbatched = _batched(input, nd, name)
+    stride = _expand(stride, nd, "stride")
+    padding = _expand(padding, nd, "padding")
+    dilation = _expand(dilation, nd, "dilation")
+    output_padding = _expand(output_padding, nd, "output_padding")
+    _check_common(x, weight, bias, nd, stride, padding, dilation, groups)
+    if any(op < 0 for op in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    cin, og = weight.shape[:2]
+    if cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
+    if x.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {cin} channels, but got {x.shape[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != og * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {og * groups} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        axes = ("height", "width") if nd == 2 else ("depth", "height", "width")[3 - nd:]
+        parts = [f"output_padding_{a}: {v}" for a, v in zip(axes, output_padding)]
+        parts += [f"stride_{a}: {v}" for a, v in zip(axes, stride)]
+        parts += [f"dilation_{a}: {v}" for a, v in zip(axes, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got " + " ".join(parts))
+    kernel = tuple(weight.shape[2:])
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if any(n <= 0 for n in size):
+        raise RuntimeError(f"Given input size per channel: ({_sizes(x.shape[2:])}). Calculated output size per "
+                           f"channel: ({_sizes(size)}). Output size is too small")
+    y = ConvTranspose.apply(x, weight, bias, size=size, stride=stride, pads=tuple((p, p) for p in padding),
+                            dilation=dilation, groups=groups)
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+# ---- public functions ---------------------------------------------------------------------------
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def _pair(v, name):
+    return _expand(v, 2, name)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)")
+    x = input.reshape((1,) + tuple(input.shape)) if input.ndim == 3 else input
+    kernel, dilation, padding, stride = (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
+                                         _pair(padding, "padding"), _pair(stride, "stride"))
+    n, c = x.shape[:2]
+    out = tuple(out_size(m, k, s, p, p, d) for m, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given input with spatial size ({', '.join(map(str, x.shape[2:]))}), "
+                           f"kernel_size=({', '.join(map(str, kernel))}), dilation=({', '.join(map(str, dilation))}), "
+                           f"padding=({', '.join(map(str, padding))}), calculated shape of the array of sliding blocks "
+                           f"as ({', '.join(map(str, out))}), but its components must be at least one.")
+    cols = Im2col.apply(x, kernel=kernel, stride=stride, pads=tuple((p, p) for p in padding), dilation=dilation, out=out)
+    k = math.prod(kernel)
+    y = cols.reshape((n, out[0] * out[1], k, c)).permute(0, 3, 2, 1).reshape((n, c * k, out[0] * out[1]))
+    return y.reshape(tuple(y.shape[1:])) if input.ndim == 3 else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+    x = input.reshape((1,) + tuple(input.shape)) if input.ndim == 2 else input
+    size, kernel, dilation, padding, stride = (_pair(output_size, "output_size"), _pair(kernel_size, "kernel_size"),
+                                               _pair(dilation, "dilation"), _pair(padding, "padding"),
+                                               _pair(stride, "stride"))
+    n, ck, length = x.shape
+    k = math.prod(kernel)
+    if ck % k:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+                           f"but got input.size(1)={ck} and kernel_size=({', '.join(map(str, kernel))}).")
+    out = tuple(out_size(m, kk, s, p, p, d) for m, kk, s, p, d in zip(size, kernel, stride, padding, dilation))
+    if out[0] * out[1] != length:
+        raise RuntimeError(f"Given output_size=({', '.join(map(str, size))}), kernel_size=({', '.join(map(str, kernel))}), "
+                           f"dilation=({', '.join(map(str, dilation))}), padding=({', '.join(map(str, padding))}), "
+                           f"stride=({', '.join(map(str, stride))}), expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {out[0]} * {out[1]} = {out[0] * out[1]}, but got "
+                           f"input.size(2)={length}.")
+    c = ck // k
+    cols = x.reshape((n, c) + kernel + out).permute(0, 4, 5, 2, 3, 1).reshape((n,) + out + (1,) + kernel + (c,))
+    y = Col2im.apply(cols, size=size, kernel=kernel, stride=stride, pads=tuple((p, p) for p in padding),
+                     dilation=dilation)
+    return y.reshape(tuple(y.shape[1:])) if input.ndim == 2 else y

@@ -1,0 +1,391 @@
+"""Resampling (torch.nn.functional.pad, interpolate, affine_grid, pixel_shuffle ...).
+
+Everything here is separable along spatial axes:
+- non-constant padding and nearest interpolation pick source positions per axis (`AxisGather`,
+  adjoint `AxisScatter`: a segmented sum over the positions that read the same source);
+- linear/bilinear/bicubic/trilinear interpolation apply an (out, in) weight matrix per axis
+  (`pooling.SeparableLinear`); `area` is adaptive average pooling.
+"""
+__all__ = ['pad', 'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear', 'pixel_shuffle',
+           'pixel_unshuffle', 'channel_shuffle', 'affine_grid']
+
+import math
+import warnings
+
+import numpy as _np
+
+from ._op import Op
+from .pooling import SeparableLinear, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
+
+# ---- per-axis gathers ----------------------------------------------------------------------------
+class AxisGather(Op):
+    """x.take(idx, axis) for each (axis, idx, in_size) in maps; idx are host integer arrays."""
+
+    def forward(ctx, x, maps, name):
+        ctx._name = name
+        ctx.maps = maps
+        xp = ctx.xp
+        for axis, idx, _ in maps:
+            x = xp.take(x, xp.asarray(idx), axis=axis)
+        return x
+
+    def backward(ctx, g):
+        return AxisScatter.apply(g, maps=ctx.maps, name=ctx._name.replace("Backward0", "BackwardBackward0"))
+
+
+class AxisScatter(Op):
+    """Adjoint of AxisGather: sums, per axis, the entries that were read from the same position."""
+
+    def forward(ctx, g, maps, name):
+        ctx._name = name
+        ctx.maps = maps
+        xp = ctx.xp
+        for axis, idx, n in reversed(maps):
+            order = _np.argsort(idx, kind="stable")
+            s = idx[order]
+            starts = _np.flatnonzero(_np.r_[True, s[1:] != s[:-1]])
+            if not (order == _np.arange(len(order))).all():
+                g = xp.take(g, xp.asarray(order), axis=axis)
+            sums = xp.add.reduceat(g, xp.asarray(starts), axis=axis) if len(s) else g
+            shape = list(g.shape)
+            shape[axis] = n
+            out = xp.zeros(shape, dtype=g.dtype)
+            out[(slice(None),) * axis + (xp.asarray(s[starts]),)] = sums
+            g = out
+        return g
+
+    def backward(ctx, gg):
+        return AxisGather.apply(gg, maps=ctx.maps, name=ctx._name.replace("BackwardBackward0", "Backward0"))
+
+
+# ---- pad -------------------------------------------------------------------------------------------
+class ConstantPad(Op):
+    """pads: ((lo, hi), ...) for the trailing dims in order; negative amounts crop."""
+    _name = "ConstantPadNdBackward0"
+
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        lead = x.ndim - len(pads)
+        shape = x.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pads))
+        out = ctx.xp.full(shape, value, dtype=x.dtype)
+        src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape[lead:], pads))
+        dst = tuple(slice(max(lo, 0), m - max(hi, 0)) for m, (lo, hi) in zip(shape[lead:], pads))
+        out[(Ellipsis,) + dst] = x[(Ellipsis,) + src]
+        return out
+
+    def backward(ctx, g):
+        return ConstantPad.apply(g, pads=tuple((-lo, -hi) for lo, hi in ctx.pads), value=0)
+
+
+def _source_positions(mode, n, lo, hi):
+    p = _np.arange(-lo, n + hi)
+    if mode == "circular":      # wraps within what is left after negative pads crop
+        start, m = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        return (_np.arange(n + lo + hi) - max(lo, 0)) % m + start
+    if mode == "reflect":
+        p = _np.abs(p)
+        return _np.where(p >= n, 2 * (n - 1) - p, p)
+    return _np.clip(p, 0, n - 1)
+
+
+_SUPPORTED = ("Supported combinations for non-constant padding:\n"
+              "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+              "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+              "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def pad(input, pad, mode="constant", value=None):
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    nd = len(pad) // 2
+    if nd > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(nd)))   # first padded dim first
+    sizes = input.shape[input.ndim - nd:]
+    if mode == "constant":
+        if any(n + lo + hi < 0 for n, (lo, hi) in zip(sizes, pairs)):
+            raise RuntimeError("narrow(): length must be non-negative.")
+        return ConstantPad.apply(input, pads=pairs, value=0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if input.ndim not in (nd + 1, nd + 2) or nd > 3:
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                                  + _SUPPORTED)
+    maps = []
+    for i, (n, (lo, hi)) in enumerate(zip(sizes, pairs)):
+        axis = input.ndim - nd + i
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {axis} of input {list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        maps.append((axis, _source_positions(mode, n, lo, hi), n))
+    name = {"reflect": f"ReflectionPad{nd}DBackward0", "replicate": f"ReplicationPad{nd}DBackward0",
+            "circular": "CopySlices"}[mode]
+    return AxisGather.apply(input, maps=tuple(maps), name=name)
+
+
+# ---- interpolate ----------------------------------------------------------------------------------
+_LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_NAME = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
+         "bicubic": "Bicubic", "trilinear": "Trilinear"}
+
+
+def _scale(n, o, align_corners, sf):
+    """PyTorch's area_pixel_compute_scale: source step per output step."""
+    if align_corners:
+        return (n - 1) / (o - 1) if o > 1 else 0.0
+    return 1.0 / sf if sf is not None and sf > 0 else n / o
+
+
+def _nearest_positions(n, o, sf, exact):
+    if o == n:
+        return _np.arange(o)
+    scale = _np.float32(1.0 / sf if sf is not None and sf > 0 else n / o)   # float32 like PyTorch's kernel
+    j = _np.arange(o, dtype=_np.float32) + (_np.float32(0.5) if exact else _np.float32(0))
+    return _np.minimum(_np.floor(j * scale).astype(_np.int64), n - 1)
+
+
+def _linear_matrix(n, o, align_corners, sf):
+    scale = _scale(n, o, align_corners, sf)
+    j = _np.arange(o)
+    src = scale * j if align_corners else _np.maximum(scale * (j + 0.5) - 0.5, 0)
+    i0 = src.astype(_np.int64)
+    i1 = i0 + (i0 < n - 1)
+    lam = src - i0
+    m = _np.zeros((o, n))
+    _np.add.at(m, (j, i0), 1 - lam)
+    _np.add.at(m, (j, i1), lam)
+    return m
+
+
+def _cubic_matrix(n, o, align_corners, sf):
+    a = -0.75
+    scale = _scale(n, o, align_corners, sf)
+    j = _np.arange(o)
+    src = scale * j if align_corners else scale * (j + 0.5) - 0.5
+    i0 = _np.floor(src).astype(_np.int64)
+    t = src - i0
+
+    def near(x):    # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):     # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    m = _np.zeros((o, n))
+    for k, w in zip((-1, 0, 1, 2), (far(t + 1), near(t), near(1 - t), far(2 - t))):
+        _np.add.at(m, (j, _np.clip(i0 + k, 0, n - 1)), w)
+    return m
+
+
+def _aa_matrix(n, o, align_corners, sf, cubic):
+    """Antialiased (downsampling-aware) weights, PyTorch's separable AA kernels."""
+    scale = _scale(n, o, align_corners, sf)
+    width = 2.0 if cubic else 1.0
+    support = width * scale if scale >= 1.0 else width
+    inv = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def filt(x):
+        x = _np.abs(x)
+        if not cubic:
+            return _np.maximum(0.0, 1.0 - x)
+        a = -0.5
+        return _np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         _np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+
+    m = _np.zeros((o, n))
+    for i in range(o):
+        center = scale * (i + 0.5 if not align_corners else i)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n)
+        w = filt((_np.arange(lo, hi) - center + (0.5 if not align_corners else 0.0)) * inv)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    nd = input.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if nd < 1:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    spatial = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        osz = (size,) * nd if not isinstance(size, (list, tuple)) else tuple(size)
+        if len(osz) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(spatial)} and output size of {tuple(size)}. Please provide "
+                             "input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             "format.")
+        osz = tuple(int(o) for o in osz)
+        sfs = (None,) * nd
+    elif scale_factor is not None:
+        sfs = (scale_factor,) * nd if not isinstance(scale_factor, (list, tuple)) else tuple(scale_factor)
+        if len(sfs) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(spatial)} and scale_factor of shape "
+                             f"{tuple(scale_factor)}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        sfs = tuple(float(s) for s in sfs)
+        osz = tuple(int(math.floor(n * s)) for n, s in zip(spatial, sfs))
+        if recompute_scale_factor:
+            sfs = (None,) * nd
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, osz)
+    if mode in ("nearest", "nearest-exact"):
+        if nd > 3:
+            raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
+                                      f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                      f"nearest-exact (got {mode})")
+        maps = tuple((2 + i, _nearest_positions(n, o, sf, mode == "nearest-exact"), n)
+                     for i, (n, o, sf) in enumerate(zip(spatial, osz, sfs)))
+        return AxisGather.apply(input, maps=maps, name=f"Upsample{_NAME[mode]}{nd}DBackward0")
+    if mode not in _LINEAR:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if _LINEAR[mode] != nd:
+        need = {"linear": "3D", "bilinear": "4D", "bicubic": "4D", "trilinear": "5D"}[mode]
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need} input")
+    if antialias:
+        mats = [_aa_matrix(n, o, align_corners, sf, mode == "bicubic") for n, o, sf in zip(spatial, osz, sfs)]
+    elif mode == "bicubic":
+        mats = [_cubic_matrix(n, o, align_corners, sf) for n, o, sf in zip(spatial, osz, sfs)]
+    else:
+        mats = [_linear_matrix(n, o, align_corners, sf) for n, o, sf in zip(spatial, osz, sfs)]
+    xp = input._device.xp
+    name = f"Upsample{_NAME[mode]}{nd}D{'Aa' if antialias else ''}Backward0"
+    return SeparableLinear.apply(input, mats=tuple(xp.asarray(m) for m in mats), name=name)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- channel/space rearrangements ----------------------------------------------------------------
+def pixel_shuffle(input, upscale_factor):
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    x = x.permute(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return x.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)="
+                           f"{h} is not divisible by {r}")
+    if w % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)="
+                           f"{w} is not divisible by {r}")
+    k = len(lead)
+    x = input.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    n, c = input.shape[:2]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    x = input.reshape((n, groups, c // groups) + rest).transpose(1, 2)
+    return x.reshape((n, c) + rest)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, *spatial, nd) for batches of affine matrices theta (N, nd, nd + 1)."""
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", stacklevel=2)
+        align_corners = False
+    size = tuple(size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+                             f"{theta.shape}.")
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+                             f"{theta.shape}.")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    spatial = size[2:]
+    nd = len(spatial)
+
+    def lin(n):
+        if n == 1:
+            return _np.zeros(1)
+        v = _np.linspace(-1.0, 1.0, n)
+        return v if align_corners else v * (n - 1) / n
+
+    # base grid (*spatial, nd + 1): coordinates in x, y(, z) order, then a column of ones
+    axes = [lin(n) for n in spatial]
+    mesh = _np.meshgrid(*axes, indexing="ij")
+    base = _np.stack([mesh[i] for i in reversed(range(nd))] + [_np.ones(spatial)], axis=-1)
+    from .._tensor import Tensor
+    base = Tensor._wrap(theta._device.xp.asarray(base.reshape(1, -1, nd + 1), dtype=theta._data.dtype),
+                        theta._device)
+    grid = base @ theta.transpose(1, 2)
+    return grid.reshape((size[0],) + spatial + (nd,))

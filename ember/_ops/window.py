@@ -1,0 +1,123 @@
+"""Sliding windows: the one place that walks kernel offsets over a (padded) spatial grid.
+
+Geometry for `nd` spatial dims: `kernel`, `stride`, `dilation` are nd-tuples, `pads` an nd-tuple of
+(low, high) pairs, `out` the nd-tuple of window counts. Helpers here work on backend arrays:
+
+- `im2col`: (N, C, *spatial) -> contiguous (N, *out, G, *kernel, C/G) (channels last, so the conv
+  GEMM reads whole channel rows); `col2im` is its adjoint (strided adds per kernel offset).
+- `offset_views`: one strided view of a padded array per kernel offset (pooling's building block).
+
+`Im2col` and `Col2im` are the differentiable pair (each is the other's backward), used by
+`unfold`/`fold`.
+"""
+__all__ = []
+
+import itertools
+
+from ._op import Op
+
+
+def out_size(size, k, s, lo, hi, d, ceil_mode=False):
+    """Number of windows along one dim (PyTorch's rule: with ceil_mode the last window must start
+    inside the input or the low padding)."""
+    n = (size + lo + hi - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (n - 1) * s >= size + lo:
+        n -= 1
+    return n
+
+
+def extent(n, k, s, d):
+    """Length of the padded range that n windows touch."""
+    return (n - 1) * s + d * (k - 1) + 1 if n > 0 else 0
+
+
+def window_slices(offset, stride, dilation, out):
+    """Per-dim slices selecting, for one kernel offset, the element each window sees."""
+    return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, stride, dilation, out))
+
+
+def offsets(kernel):
+    return itertools.product(*(range(k) for k in kernel))
+
+
+def padded_size(size, pads, out, kernel, stride, dilation):
+    """Spatial size of a padded buffer holding the input and every window."""
+    return tuple(max(m + lo + hi, extent(o, k, s, d)) for m, (lo, hi), o, k, s, d in zip(size, pads, out, kernel, stride, dilation))
+
+
+def interior(pads, size):
+    """Slices of a padded buffer's spatial dims that hold the input."""
+    return tuple(slice(lo, lo + m) for (lo, _), m in zip(pads, size))
+
+
+def padded(xp, x, pads, out, kernel, stride, dilation, fill=0):
+    """x (N, C, *spatial) placed in a buffer filled with `fill`, large enough for every window
+    (x itself when no padding is needed)."""
+    sp = x.shape[2:]
+    full = padded_size(sp, pads, out, kernel, stride, dilation)
+    if full == sp and all(lo == 0 for lo, _ in pads):
+        return x
+    buf = xp.full(x.shape[:2] + full, fill, dtype=x.dtype)
+    buf[(slice(None),) * 2 + interior(pads, sp)] = x
+    return buf
+
+
+def offset_views(buf, kernel, stride, dilation, out):
+    """(kernel offset index, strided view of buf (N, C, *out)) for every kernel offset."""
+    lead = (slice(None),) * (buf.ndim - len(kernel))
+    for i, off in enumerate(offsets(kernel)):
+        yield i, buf[lead + window_slices(off, stride, dilation, out)]
+
+
+def im2col(dev, x, kernel, stride, pads, dilation, out, groups=1):
+    """(N, C, *spatial) -> contiguous cols (N, *out, G, *kernel, C/G), zero padding."""
+    xp = dev.xp
+    nd = len(kernel)
+    n, c = x.shape[:2]
+    sp = x.shape[2:]
+    buf = xp.zeros((n,) + padded_size(sp, pads, out, kernel, stride, dilation) + (c,), dtype=x.dtype)
+    buf[(slice(None),) + interior(pads, sp)] = xp.moveaxis(x, 1, -1)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = dev.backend.sliding_window_view(buf, span, axis=tuple(range(1, nd + 1)))   # (N, *P, C, *span)
+    win = win[(slice(None),) + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out)) + (slice(None),)
+              + tuple(slice(None, None, d) for d in dilation)]
+    win = win.reshape((n,) + tuple(out) + (groups, c // groups) + tuple(kernel))
+    order = tuple(range(nd + 2)) + tuple(range(nd + 3, 2 * nd + 3)) + (nd + 2,)
+    return xp.ascontiguousarray(win.transpose(order))
+
+
+def col2im(dev, cols, size, kernel, stride, pads, dilation):
+    """Adjoint of im2col: cols (N, *out, G, *kernel, Cg) summed back into (N, C, *size)."""
+    xp = dev.xp
+    nd = len(kernel)
+    n = cols.shape[0]
+    out = cols.shape[1:nd + 1]
+    g, cg = cols.shape[nd + 1], cols.shape[-1]
+    buf = xp.zeros((n,) + padded_size(size, pads, out, kernel, stride, dilation) + (g, cg), dtype=cols.dtype)
+    lead = (slice(None),) * (nd + 2)
+    for off in offsets(kernel):
+        buf[(slice(None),) + window_slices(off, stride, dilation, out)] += cols[lead + off]
+    buf = buf[(slice(None),) + interior(pads, size)]
+    return xp.ascontiguousarray(xp.moveaxis(buf.reshape((n,) + tuple(size) + (g * cg,)), -1, 1))
+
+
+class Im2col(Op):
+    def forward(ctx, x, kernel, stride, pads, dilation, out):
+        ctx.geom = (kernel, stride, pads, dilation)
+        ctx.size = x.shape[2:]
+        return im2col(ctx.device, x, kernel, stride, pads, dilation, out)
+
+    def backward(ctx, g):
+        kernel, stride, pads, dilation = ctx.geom
+        return Col2im.apply(g, size=ctx.size, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+
+
+class Col2im(Op):
+    def forward(ctx, cols, size, kernel, stride, pads, dilation):
+        ctx.geom = (kernel, stride, pads, dilation)
+        ctx.out = cols.shape[1:1 + len(kernel)]
+        return col2im(ctx.device, cols, size, kernel, stride, pads, dilation)
+
+    def backward(ctx, g):
+        kernel, stride, pads, dilation = ctx.geom
+        return Im2col.apply(g, kernel=kernel, stride=stride, pads=pads, dilation=dilation, out=ctx.out)

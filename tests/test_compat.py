@@ -1,0 +1,103 @@
+"""`python -m ember.compat SCRIPT` runs PyTorch programs on ember; `ember.compat.install()` for notebooks."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.helpers import needs_torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    import torch
+
+    torch.manual_seed(0)
+    x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    y = (x * x + 2 * x).sum()
+    y.backward()
+    print(x.grad)
+    print(torch.arange(6).reshape(2, 3) * 2)
+    print(torch.zeros(2, 3, dtype=torch.float64).shape, torch.ones(3).dtype)
+    print(torch.tensor([1, 2]) / torch.tensor([4, 4]))
+    print(torch.linspace(0, 1, 5), torch.eye(2))
+    print(torch.rand(3).shape, torch.randn(2, 2).dtype)
+    print(y, y.item(), float(y))
+    print(sys.argv[1:], __name__)
+""")
+
+
+def run(args, cwd, env_extra=None):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+@needs_torch
+def test_script_runs_like_under_torch(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text(SCRIPT)
+    on_ember = run(["-m", "ember.compat", str(script), "--lr", "0.1"], cwd=tmp_path)
+    assert on_ember.returncode == 0, on_ember.stderr
+    on_torch = run([str(script), "--lr", "0.1"], cwd=tmp_path)
+    assert on_torch.returncode == 0, on_torch.stderr
+    assert on_ember.stdout == on_torch.stdout.replace("torch.", "ember.")
+    assert "['--lr', '0.1'] __main__" in on_ember.stdout
+
+
+def test_modules_are_aliases(tmp_path):
+    (tmp_path / "helper_mod.py").write_text("import torch.nn\nVALUE = 42\n")
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import sys
+        import torch
+        import torch.autograd
+        from torch import autograd as ag
+        import torch.autograd.grad_mode as gm
+        import torchvision
+        import helper_mod                     # the script's own folder is importable
+        import ember, ember.autograd.grad_mode, ember.vision
+        assert torch is ember and torch.autograd is ember.autograd and ag is ember.autograd
+        assert gm is ember.autograd.grad_mode and sys.modules["torch.autograd"] is ember.autograd
+        assert torchvision is ember.vision and helper_mod.VALUE == 42
+        assert sys.argv == [sys.argv[0], "a", "-b"] and sys.argv[0].endswith("prog.py")
+        try:
+            import torch.no_such_module
+        except ModuleNotFoundError as exc:
+            assert exc.name == "torch.no_such_module"
+        else:
+            raise AssertionError("import should fail")
+        print("ok")
+    """))
+    r = run(["-m", "ember.compat", "prog.py", "a", "-b"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ok\n"
+
+
+def test_module_mode_and_exit_status(tmp_path):
+    (tmp_path / "pkg_main.py").write_text("import sys, torch\nprint(torch.__name__, sys.argv[1:])\nsys.exit(3)\n")
+    r = run(["-m", "ember.compat", "-m", "pkg_main", "x"], cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "ember ['x']\n"
+    (tmp_path / "bad.py").write_text("import torch\nraise ValueError('boom')\n")
+    r = run(["-m", "ember.compat", "bad.py"], cwd=tmp_path)
+    assert r.returncode == 1 and "ValueError: boom" in r.stderr
+    r = run(["-m", "ember.compat"], cwd=tmp_path)
+    assert r.returncode == 2 and "python -m ember.compat" in r.stdout
+
+
+def test_install_in_process(tmp_path):
+    code = ("import ember.compat; ember.compat.install(); ember.compat.install(); import torch, torch.autograd, ember; "
+            "assert torch is ember and torch.autograd is ember.autograd; "
+            "assert sum(type(f).__name__ == 'AliasFinder' for f in __import__('sys').meta_path) == 1; print('ok')")
+    r = run(["-c", code], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ok\n"
+
+
+@needs_torch
+@pytest.mark.slow
+def test_install_after_real_torch_refuses(tmp_path):
+    r = run(["-c", "import torch, ember.compat; ember.compat.install()"], cwd=tmp_path)
+    assert r.returncode == 1 and "was imported before ember.compat.install()" in r.stderr

@@ -252,23 +252,28 @@ def test_killed_worker_raises_instead_of_hanging():
 
 
 class Blocking(Dataset):
-    def __init__(self, event):
-        self.event = event
+    """__getitem__ blocks reading a pipe nobody writes to (no lock shared with the test)."""
+
+    def __init__(self, fd):
+        self.fd = fd
 
     def __len__(self):
         return 4
 
     def __getitem__(self, i):
-        self.event.wait()     # never set: the loader's timeout must fire
+        os.read(self.fd, 1)
         return i
 
 
 def test_timeout():
-    ev = multiprocessing.get_context().Event()
-    dl = DataLoader(Blocking(ev), batch_size=1, num_workers=1, timeout=1)
-    with pytest.raises(RuntimeError, match="DataLoader timed out after 1 seconds"):
-        next(iter(dl))
-    ev.set()
+    r, w = os.pipe()
+    try:
+        dl = DataLoader(Blocking(r), batch_size=1, num_workers=1, timeout=1)
+        with pytest.raises(RuntimeError, match="DataLoader timed out after 1 seconds"):
+            next(iter(dl))
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 def test_breaking_out_and_deleting_iterator_leaves_no_orphans():

@@ -110,6 +110,7 @@ def set_default_dtype(d):
         raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
     _scalar_cache.clear()
+    _scalar_np_cache.clear()
 
 
 # --- promotion ---------------------------------------------------------------------------------
@@ -160,6 +161,7 @@ def _scalar_dtype(v):
 
 
 _scalar_cache = {}
+_scalar_np_cache = {}   # (NumPy dtype, Python scalar type) -> NumPy result dtype, for the op hot path
 
 
 def _combine(higher, lower):

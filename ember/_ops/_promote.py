@@ -27,9 +27,16 @@ def pair_dtype(dx, dy, x0, y0):
     return r
 
 
+_scalar_np = _dtypes._scalar_np_cache
+
+
 def scalar_dtype(dx, s):
     """NumPy dtype of `array(dx) <op> python scalar s`."""
-    return _dtypes.result_type_scalar(_from_np(dx), type(s)).np
+    key = (dx, type(s))
+    r = _scalar_np.get(key)
+    if r is None:
+        r = _scalar_np[key] = _dtypes.result_type_scalar(_from_np(dx), type(s)).np
+    return r
 
 
 def _fit_scalar(s, r):

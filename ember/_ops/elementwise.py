@@ -162,7 +162,13 @@ class Sub(Op):
 
 class Mul(Op):
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # keep only what the gradients need: with a scalar operand, the tensor side isn't needed
+        if type(y) in _SCALARS:
+            ctx.save_for_backward(None, y)
+        elif type(x) in _SCALARS:
+            ctx.save_for_backward(x, None)
+        else:
+            ctx.save_for_backward(x, y)
         x, y = promote(x, y)
         return ctx.xp.multiply(x, y)
 
@@ -776,7 +782,20 @@ class Relu(Op):
 
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g * (y > 0)
+        return ReluGrad.apply(g, y)
+
+
+class ReluGrad(Op):
+    """g where y > 0, else 0 (one op: it runs on every ReLU backward)."""
+    _name = "ThresholdBackwardBackward0"
+
+    def forward(ctx, g, y):
+        ctx.save_for_backward(y)
+        return ctx.xp.multiply(g, y > 0)
+
+    def backward(ctx, gg):
+        y, = ctx.saved_tensors
+        return ReluGrad.apply(gg, y), None
 
 
 class Erf(Op):

@@ -86,9 +86,24 @@ def unreduce(g, in_shape, axes, keepdim):
     return g.reshape(keep_shape(in_shape, axes))
 
 
+class Unreduce(Op):
+    """Broadcast a reduced gradient back over the reduced dims (the adjoint of sum)."""
+    _name = "ExpandBackward0"
+
+    def forward(ctx, g, in_shape, axes, keepdim):
+        ctx.axes = axes
+        ctx.keepdim = keepdim
+        if not keepdim and axes and in_shape:
+            g = g.reshape(keep_shape(in_shape, axes))
+        return ctx.xp.broadcast_to(g, in_shape)
+
+    def backward(ctx, gg):
+        return gg.sum(ctx.axes, keepdim=ctx.keepdim) if ctx.axes else gg
+
+
 def expand_reduced(g, in_shape, axes, keepdim):
-    """Broadcast a reduced gradient back to the input shape (ember ops)."""
-    return unreduce(g, in_shape, axes, keepdim).expand(in_shape)
+    """Broadcast a reduced gradient back to the input shape (one op: it is on every backward)."""
+    return Unreduce.apply(g, in_shape=in_shape, axes=axes, keepdim=keepdim)
 
 
 def _numel(shape, axes):

@@ -1019,6 +1019,8 @@ class Stack(Op):
     def forward(ctx, *xs, dim):
         dt = _common_np(xs)
         ctx.dim = dim
+        if dim == 0 and builtins.all(x.dtype == dt for x in xs):
+            return ctx.xp.array(xs)     # fastest stack along a new first dim (collate's case)
         return ctx.xp.stack([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
 
     def backward(ctx, g):
@@ -1959,6 +1961,10 @@ def _basic_cls(np_idx):
 
 
 def getitem(self, idx):
+    if type(idx) is int and not (self._rg and _enabled[0]):
+        a = self._data      # x[i] outside autograd (datasets, loops): a view without an Op
+        if a.ndim and -a.shape[0] <= idx < a.shape[0]:
+            return as_view(_wrap(a[idx, ...], self._device), self, ("__getitem__", (idx,)))
     np_idx, adv = _convert_index(idx, self._data.shape, self._device.xp)
     try:
         if adv:

@@ -73,7 +73,7 @@ class Op(Node):
         elif dev is not CPU:
             ctx.device = dev
         if requires and _enabled[0]:
-            ctx._needs = tuple(isinstance(x, Tensor) and x._rg for x in inputs)
+            ctx._needs = tuple([isinstance(x, Tensor) and x._rg for x in inputs])
         else:
             requires = False
         out = ctx.forward(*arrays, **attrs)
@@ -133,7 +133,7 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
         if isinstance(x, Tensor) and x._rg:
             fn = x.grad_fn
             nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
-            meta.append((x._data.shape, x.dtype))
+            meta.append((x._data.shape, x._data.dtype))
         else:
             nf.append(None)
             meta.append(None)
@@ -141,10 +141,7 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
     ctx._meta = tuple(meta)
     to_save = ctx._to_save
     if to_save:
-        saved = []
-        for a in to_save:
-            saved.append(_entry(a, inputs, arrays, outs, out_tensors, dev))
-        ctx._saved = tuple(saved)
+        ctx._saved = tuple([_entry(a, inputs, arrays, outs, out_tensors, dev) for a in to_save])
         ctx._to_save = None
     if _anomaly[0]:
         import traceback

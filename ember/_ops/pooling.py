@@ -107,25 +107,62 @@ def _valid(kernel, stride, pads, dilation, out, size):
 
 def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
     buf = padded(xp, x, pads, out, kernel, stride, dilation, _lowest(xp, x.dtype))
-    best = None
-    for _, v in offset_views(buf, kernel, stride, dilation, out):
-        best = v.copy() if best is None else xp.maximum(best, v, out=best)
+    views = [v for _, v in offset_views(buf, kernel, stride, dilation, out)]
     if not want_arg:
+        best = views[0].copy()
+        for v in views[1:]:
+            xp.maximum(best, v, out=best)
         return best, None
     valid = _valid(kernel, stride, pads, dilation, out, x.shape[2:])
-    arg = xp.zeros(best.shape, dtype=xp.int8 if math.prod(kernel) < 128 else xp.int64)
-    views = list(offset_views(buf, kernel, stride, dilation, out))
-    for i, v in reversed(views):          # the first offset holding the maximum wins, as in PyTorch
-        hit = v == best
-        if valid is not None:
-            hit &= xp.asarray(valid[i])
-        xp.copyto(arg, i, where=hit)
+    if valid is None and len(views) < 256:
+        best, arg = _max_arg_tree(xp, views)
+    else:
+        best = views[0].copy()
+        for v in views[1:]:
+            xp.maximum(best, v, out=best)
+        arg = xp.zeros(best.shape, dtype=xp.uint8 if len(views) < 256 else xp.int64)
+        for i in reversed(range(len(views))):    # the first offset holding the maximum wins, as in PyTorch
+            hit = views[i] == best
+            if valid is not None:
+                hit &= xp.asarray(valid[i])
+            xp.copyto(arg, i, where=hit)
     if best.dtype.kind == "f":
         nan = xp.isnan(best)
         if nan.any():                    # PyTorch: a NaN always takes over, so the last NaN wins
-            for i, v in views:
+            for i, v in enumerate(views):
                 xp.copyto(arg, i, where=xp.isnan(v) & nan)
     return best, arg
+
+
+def _max_arg_tree(xp, views):
+    """Running (max, first offset holding it) over the kernel offsets, combined pairwise: each pair
+    costs one comparison, one maximum and one select on the output grid. Ties keep the earlier
+    offset (strict >); NaNs are fixed up by the caller."""
+    items = [(v, i, False) for i, v in enumerate(views)]      # (values, offset index or array, owned)
+    while len(items) > 1:
+        nxt = []
+        for j in range(0, len(items) - 1, 2):
+            (ma, ia, own), (mb, ib, _) = items[j], items[j + 1]
+            later = xp.greater(mb, ma)
+            m = xp.maximum(ma, mb, out=ma) if own else xp.maximum(ma, mb)
+            if isinstance(ia, int) and isinstance(ib, int):
+                arg = later.astype(xp.uint8)
+                if ib - ia != 1:
+                    arg *= xp.uint8(ib - ia)
+                if ia:
+                    arg += xp.uint8(ia)
+            else:
+                arg = xp.where(later, ib, ia).astype(xp.uint8, copy=False)
+            nxt.append((m, arg, True))
+        if len(items) % 2:
+            nxt.append(items[-1])
+        items = nxt
+    m, arg, own = items[0]
+    if not own:
+        m = m.copy()
+    if isinstance(arg, int):
+        arg = xp.full(m.shape, arg, dtype=xp.uint8)
+    return m, arg
 
 
 def _flat_indices(xp, arg, kernel, stride, pads, dilation, size):
@@ -169,6 +206,16 @@ class ArgScatter(Op):
         out = g.shape[2:]
         buf = xp.zeros(shape[:2] + padded_size(shape[2:], pads, out, kernel, stride, dilation), dtype=g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        if disjoint and g.dtype.kind == "f" and all(lo == 0 for lo, _ in pads):
+            # windows tile the input: every element is written once (a product with the win mask),
+            # so no zero fill is needed where the tiles cover everything
+            tiled = all(k == s and d == 1 and o * s == m
+                        for k, s, d, o, m in zip(kernel, stride, dilation, out, shape[2:]))
+            if bool(xp.isfinite(g).all()):     # 0 * inf would leak NaNs into non-winning elements
+                res = xp.empty(shape, dtype=g.dtype) if tiled else xp.zeros(shape, dtype=g.dtype)
+                for i, v in offset_views(res, kernel, stride, dilation, out):
+                    xp.multiply(g, arg == i, out=v)
+                return res
         zero = xp.zeros((), dtype=g.dtype)
         for i, v in offset_views(buf, kernel, stride, dilation, out):
             if disjoint:                 # no element is in two windows: write the winners in place

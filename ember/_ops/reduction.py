@@ -131,6 +131,11 @@ def _float_only(x, what):
 # ---- sum / mean / nansum / nanmean / prod ------------------------------------------------------
 class Sum(Op):
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        if dim is None and dtype is None and x.ndim and x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+            ctx.in_shape = x.shape          # the common full sum (losses): no dtype work needed
+            ctx.axes = tuple(range(x.ndim))
+            ctx.keepdim = keepdim
+            return x.sum(keepdims=keepdim)
         axes = _axes(dim, x.ndim)
         ctx.in_shape = x.shape
         ctx.axes = axes

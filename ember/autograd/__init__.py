@@ -8,6 +8,13 @@ from . import graph, forward_ad  # noqa: F401
 from .graph import Node
 
 
+def _engine_execute():
+    from .engine import execute
+    global _engine_execute
+    _engine_execute = lambda: execute  # noqa: E731  (import once; backward() is on the hot path)
+    return execute
+
+
 def _tensor_list(x):
     from .._tensor import Tensor
     if x is None:
@@ -49,7 +56,7 @@ def _roots(outputs):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaves) into the leaves' `.grad`."""
-    from .engine import execute
+    execute = _engine_execute()
     if grad_tensors is None and inputs is None and getattr(tensors, "_data", None) is not None:
         t = tensors     # the common `loss.backward()`
         if t._data.size == 1 and t._data.dtype.kind in "fV" and t._rg:

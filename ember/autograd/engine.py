@@ -1,6 +1,7 @@
 """The backward engine: runs graph nodes in topological order, summing gradients per node."""
 from . import grad_mode
 from .anomaly_mode import _anomaly
+from .._dtypes import from_np as _from_np
 from .._tensor import Tensor
 from .graph import AccumulateGrad, _FREED, FREED_MSG
 
@@ -262,8 +263,8 @@ def _run_node(node, buf, buffers, retain_graph, shared):
                         raise RuntimeError(
                             f"Function {node.name()} returned an invalid gradient at index {i} - got "
                             f"{list(a.shape)} but expected shape compatible with {list(shape)}") from None
-                if g._data.dtype != dt.np:
-                    g = g.to(dt)
+                if g._data.dtype != dt:
+                    g = g.to(_from_np(dt))
         gid = id(g)
         if sent is None:
             sent = {gid}

@@ -113,7 +113,7 @@ class Function(metaclass=_FunctionMeta):
         for a in args:
             if isinstance(a, Tensor) and a._rg:
                 nf.append((accumulator(a), 0) if a.grad_fn is None else (a.grad_fn, a._output_nr))
-                meta.append((a._data.shape, a.dtype))
+                meta.append((a._data.shape, a._data.dtype))
             else:
                 nf.append(None)
                 meta.append(None)

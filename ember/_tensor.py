@@ -52,6 +52,7 @@ class Tensor:
     _output_nr = 0
     _base = None
     _vc = None                  # version counter: a one-element list shared with views
+    _view_ver = 0               # a view's version when its grad_fn was last derived from its base
     _grad = None
     _backward_hooks = None
     _post_acc_hooks = None

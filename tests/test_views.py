@@ -324,3 +324,19 @@ def test_new_factories():
         assert t.shape == (2, 3) and t.dtype is ember.float64 and (t == val).all()
     e = x.new_empty(4, dtype=ember.int32, requires_grad=False)
     assert e.shape == (4,) and e.dtype is ember.int32
+
+
+@needs_torch
+def test_view_taken_before_base_is_modified_in_place_follows_the_base():
+    """A view made before an in-place op on its base takes the base's new history (no stale gradient)."""
+    import torch as T
+    results = []
+    for lib in (ember, T):
+        x = lib.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)
+        y = x * 1
+        row, col = y[0], y[:, 1]
+        y.mul_(2)
+        y[1].add_(y[0])
+        ((row * row).sum() + (col ** 3).sum()).backward()
+        results.append(x.grad.tolist())
+    assert results[0] == results[1]

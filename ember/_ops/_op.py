@@ -131,6 +131,8 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
     meta = []
     for x in inputs:
         if isinstance(x, Tensor) and x._rg:
+            if x._base is not None and x._vc[0] != x._view_ver:
+                _refresh_view(x)
             fn = x.grad_fn
             nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
             meta.append((x._data.shape, x._data.dtype))
@@ -146,6 +148,11 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
     if _anomaly[0]:
         import traceback
         ctx._anomaly_trace = "".join(traceback.format_stack()[:-3])
+
+
+def _refresh_view(x):
+    from .movement import refresh_view
+    refresh_view(x)
 
 
 def _entry(a, inputs, arrays, outs, out_tensors, dev):

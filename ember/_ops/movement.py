@@ -35,7 +35,25 @@ def as_view(out, src, step):
     out._vc = src._shared_vc()
     parent = src.__dict__.get("_view_steps", ()) if base is not None else ()
     out._view_steps = parent + (step,)
+    out._view_ver = out._vc[0]
     return out
+
+
+def refresh_view(t):
+    """A view whose base was modified in place after the view was taken: its gradient history
+    becomes that of the same view of the base's current history (as PyTorch regenerates it)."""
+    steps = t.__dict__.get("_view_steps")
+    t._view_ver = t._vc[0]
+    base = t._base
+    if steps is None or not base._rg:
+        return
+    with grad_mode.enable_grad():
+        r = base
+        for name, args in steps:
+            r = getattr(r, name)(*args)
+    t.grad_fn = r.grad_fn
+    t._output_nr = r._output_nr
+    t._rg = r._rg
 
 
 def _shape_arg(shape):
@@ -2130,3 +2148,4 @@ def rebase_view(view_t):
     base.grad_fn = CopySlices(edge(base), (view_t.grad_fn, view_t._output_nr), steps, base)
     base._output_nr = 0
     base._rg = True
+    view_t._view_ver = view_t._vc[0]

@@ -20,8 +20,10 @@ from .. import _dtypes
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method, apply_inplace
+from ..autograd import grad_mode as _grad_mode
 
 _wrap = Tensor._wrap
+_grad_enabled = _grad_mode._enabled
 
 
 def rename(t, name):
@@ -408,16 +410,27 @@ def feature_alpha_dropout_(input, p, train):
 # ---- normalization -----------------------------------------------------------------------------
 class Norm(Op):
     """Normalize x (viewed as `view`) over `axes` with given mean/invstd, then weight/bias broadcast
-    as `wshape`. With batch statistics the backward differentiates through mean and variance; the
-    backward recomputes them with ember ops so that it is differentiable again."""
+    as `wshape`. With batch statistics the backward differentiates through mean and variance.
+    When no graph is being built the backward is one fused array computation; otherwise it is
+    written with ember ops (recomputing the statistics) so that it is differentiable again."""
 
     def forward(ctx, x, w, b, view=None, axes=(), wshape=None, mean=None, invstd=None, eps=1e-5, batch=True):
-        xv = x.reshape(view)
-        y = ((xv - mean) * invstd).reshape(x.shape)
-        if w is not None:
-            y = y * w.reshape(wshape)
-        if b is not None:
-            y = y + b.reshape(wshape)
+        xp = ctx.xp
+        if tuple(view) == x.shape:
+            # per-channel affine map y = x * scale + shift (statistics and parameters folded)
+            scale = invstd if w is None else invstd * w.reshape(wshape)
+            shift = -mean * scale
+            if b is not None:
+                shift = shift + b.reshape(wshape)
+            y = xp.multiply(x, scale.astype(x.dtype, copy=False) if x.dtype.itemsize > 2 else scale)
+            y += shift.astype(y.dtype, copy=False)
+        else:
+            xv = x.reshape(view)
+            y = ((xv - mean) * invstd).reshape(x.shape)
+            if w is not None:
+                y = y * w.reshape(wshape)
+            if b is not None:
+                y = y + b.reshape(wshape)
         ctx.view, ctx.axes, ctx.wshape, ctx.eps, ctx.batch = view, axes, wshape, eps, batch
         ctx.mean, ctx.invstd = mean, invstd
         ctx.bshape = None if b is None else b.shape
@@ -426,6 +439,8 @@ class Norm(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        if not _grad_enabled[0]:
+            return _norm_backward_arrays(ctx, g, x, w)
         n = ctx._needs
         axes = ctx.axes
         xv = x.reshape(ctx.view)
@@ -451,6 +466,65 @@ class Norm(Op):
         if n[2]:
             gb = g.sum(waxes).reshape(ctx.bshape)
         return gx, gw, gb
+
+
+def _norm_backward_arrays(ctx, g, x, w):
+    """The Norm gradients on raw arrays (first order only; the ember-op backward handles graphs).
+    With xc = x - mean, xhat = xc * invstd and gy = g * w:
+        gx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat))   (batch statistics; means over `axes`)
+        gx = invstd * gy                                          (fixed statistics)
+        gw = sum(g * xhat), gb = sum(g)                           (over the weight's broadcast axes)
+    When the statistics are per channel like the weight (batch norm), everything folds into
+    per-channel coefficients: gx = g * k + xc * c + d."""
+    xp = ctx.xp
+    n = ctx._needs
+    dev = g._device
+    ga, xa = g._data, x._data
+    work = xa.dtype if xa.dtype.itemsize > 2 else xp.float32      # half precision in float32
+    ga = ga.astype(work, copy=False)
+    view, axes, wshape = ctx.view, ctx.axes, ctx.wshape
+    mean = ctx.mean.astype(work, copy=False)
+    invstd = ctx.invstd.astype(work, copy=False)
+    wa = None if w is None else w._data.astype(work, copy=False).reshape(wshape)
+    waxes = tuple(i for i, s in enumerate(wshape) if s == 1)
+    xc = xp.subtract(xa.reshape(view), mean, dtype=work)
+    gx = gw = gb = None
+    if n[2]:
+        gb = ga.sum(waxes).reshape(ctx.bshape)
+    if tuple(view) == xa.shape and mean.shape == tuple(wshape):
+        # batch norm: one reduction pass for sum(g * xc), then a per-channel affine combination
+        prod = xp.multiply(ga, xc)
+        sgx = prod.sum(axes, keepdims=True)
+        if n[1]:
+            gw = (sgx * invstd).reshape(w.shape)
+        if n[0]:
+            k = invstd if wa is None else invstd * wa
+            if ctx.batch:
+                m = xa.size // max(mean.size, 1)
+                sg = ga.sum(axes, keepdims=True) if gb is None else gb.reshape(mean.shape)
+                gx = xp.multiply(xc, -k * invstd * invstd * sgx / m, out=xc)
+                gx += xp.multiply(ga, k, out=prod)
+                gx -= k * sg / m
+            else:
+                gx = xp.multiply(ga, k, out=prod)
+    else:
+        xhat = xp.multiply(xc, invstd, out=xc)
+        if n[1]:
+            gw = (ga * xhat.reshape(xa.shape)).sum(waxes).reshape(w.shape)
+        if n[0]:
+            gy = (ga if wa is None else ga * wa).reshape(view)
+            if ctx.batch:
+                gx = invstd * (gy - gy.mean(axes, keepdims=True) - xhat * (gy * xhat).mean(axes, keepdims=True))
+            else:
+                gx = gy * invstd
+            gx = gx.reshape(xa.shape)
+    if gx is not None:
+        gx = _wrap(gx.astype(x._data.dtype, copy=False), dev)
+    if gw is not None:
+        gw = _wrap(gw.astype(w._data.dtype, copy=False), dev)
+    if gb is not None:
+        gb = _wrap(gb.astype(g._data.dtype, copy=False), dev)
+    return gx, gw, gb
 
 
 def _stats(xp, xv, axes):

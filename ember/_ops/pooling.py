@@ -206,7 +206,8 @@ class ArgScatter(Op):
         out = g.shape[2:]
         buf = xp.zeros(shape[:2] + padded_size(shape[2:], pads, out, kernel, stride, dilation), dtype=g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        if disjoint and g.dtype.kind == "f" and all(lo == 0 for lo, _ in pads):
+        if disjoint and g.dtype.kind == "f" and all(lo == 0 for lo, _ in pads) and \
+                padded_size(shape[2:], pads, out, kernel, stride, dilation) == shape[2:]:
             # windows tile the input: every element is written once (a product with the win mask),
             # so no zero fill is needed where the tiles cover everything
             tiled = all(k == s and d == 1 and o * s == m

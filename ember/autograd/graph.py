@@ -105,6 +105,9 @@ def edge(t):
     """The `(node, output_nr)` pair through which gradient reaches tensor t, or None."""
     if not t._rg:
         return None
+    if t._base is not None and t._vc[0] != t._view_ver:
+        from .._ops.movement import refresh_view
+        refresh_view(t)
     fn = t.grad_fn
     if fn is None:
         return (accumulator(t), 0)

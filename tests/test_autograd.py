@@ -1,0 +1,201 @@
+"""Autograd engine behaviours compared with torch: Function, hooks, retain_grad, grad(), anomaly mode."""
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from tests.helpers import needs_torch, torch
+
+pytestmark = needs_torch
+
+
+def both(fn):
+    """Run fn(lib) for ember and torch; return both results."""
+    return fn(ember), fn(torch)
+
+
+def _my_relu(lib):
+    class MyReLU(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+    return MyReLU
+
+
+def test_seed_hand_written_relu_function_trains_two_layer_net():
+    def run(lib):
+        lib.manual_seed(0) if lib is torch else None
+        rng = np.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((16, 10)))
+        y = lib.tensor(rng.standard_normal((16, 2)))
+        w1 = lib.tensor(rng.standard_normal((10, 8)), requires_grad=True)
+        w2 = lib.tensor(rng.standard_normal((8, 2)), requires_grad=True)
+        relu = _my_relu(lib).apply
+        losses = []
+        for _ in range(5):
+            y_pred = relu(x.mm(w1)).mm(w2)
+            loss = (y_pred - y).pow(2).sum()
+            losses.append(loss.item())
+            loss.backward()
+            with lib.no_grad():
+                w1 -= 1e-3 * w1.grad
+                w2 -= 1e-3 * w2.grad
+                w1.grad.zero_()
+                w2.grad.zero_()
+        return losses, y_pred.grad_fn.name()
+    (le, ne), (lt, nt) = both(run)
+    np.testing.assert_allclose(le, lt, rtol=1e-10)
+    assert ne == nt == "MmBackward0"
+
+
+def test_function_ctx_features():
+    def run(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                ctx.k = k
+                ctx.mark_non_differentiable
+                return x * k, (x > 0)
+
+            @staticmethod
+            def backward(ctx, g, g_mask):
+                assert ctx.needs_input_grad == (True, False)
+                return g * ctx.k, None
+        x = lib.tensor([1., -2., 3.], requires_grad=True)
+        out, mask = Scale.apply(x, 3.0)
+        out.sum().backward()
+        return x.grad.tolist(), mask.requires_grad, out.grad_fn.name()
+    e, t = both(run)
+    assert e[:2] == t[:2] and e[2] == t[2] == "ScaleBackward"
+
+
+def test_hooks_and_retain_grad():
+    def run(lib):
+        x = lib.tensor([1., 2., 3.], requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(g.tolist()))
+        y = x * 2
+        y.retain_grad()
+        h = y.register_hook(lambda g: g * 10)
+        z = (y * y).sum()
+        z.backward()
+        h.remove()
+        return x.grad.tolist(), y.grad.tolist(), seen, y.is_leaf, y.retains_grad
+    assert both(run)[0] == both(run)[1]
+
+
+def test_autograd_grad_create_graph_and_allow_unused():
+    def run(lib):
+        x = lib.tensor([0.5, 1.5], requires_grad=True)
+        w = lib.tensor([2.0], requires_grad=True)
+        unused = lib.tensor([1.0], requires_grad=True)
+        y = (x ** 3 * w).sum()
+        gx, gu = lib.autograd.grad(y, [x, unused], create_graph=True, allow_unused=True)
+        ggx, = lib.autograd.grad(gx.sum(), x)
+        with pytest.raises(RuntimeError) as ei:
+            lib.autograd.grad((x * 2).sum(), [x, unused])
+        return gx.tolist(), gu, ggx.tolist(), "appears to not have been used" in str(ei.value)
+    assert both(run)[0] == both(run)[1]
+
+
+def test_backward_inputs_and_accumulation():
+    def run(lib):
+        a = lib.tensor([1., 2.], requires_grad=True)
+        b = lib.tensor([3., 4.], requires_grad=True)
+        (a * b).sum().backward(inputs=[a])
+        (a * b).sum().backward()
+        return a.grad.tolist(), b.grad.tolist()
+    assert both(run)[0] == both(run)[1]
+
+
+def test_inplace_on_saved_tensor_raises_version_error():
+    for lib in (ember, torch):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x.exp()
+        z = y * y
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+
+
+def test_leaf_inplace_and_numpy_errors_match_torch():
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+            x.add_(1)
+        with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+            x.numpy()
+        with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+            bool(x)
+        with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+            lib.ones(2).sum().backward()
+
+
+def test_detect_anomaly_names_the_op():
+    class NanGrad(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * float("nan")
+    x = ember.ones(2, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ember.autograd.detect_anomaly():
+            y = NanGrad.apply(x).sum()
+            with pytest.raises(RuntimeError, match="Function 'NanGradBackward' returned nan values in its 0th output"):
+                y.backward()
+
+
+def test_grad_modes_as_decorators_and_inference_mode():
+    @ember.no_grad()
+    def f(x):
+        return x * 2
+
+    @ember.enable_grad()
+    def g(x):
+        return x * 2
+    x = ember.ones(1, requires_grad=True)
+    assert not f(x).requires_grad
+    with ember.no_grad():
+        assert g(x).requires_grad
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+
+
+@pytest.mark.parametrize("fn", [lambda t: (t.sin() * t.exp()).sum(), lambda t: (t @ t.T).relu().mean(),
+                                lambda t: t.softmax(-1).log().sum() if hasattr(t, "softmax") else t.sum()])
+def test_gradcheck_and_gradgradcheck_accept_correct_formulas(fn):
+    x = ember.randn(3, 3, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(fn, (x,))
+    assert ember.autograd.gradgradcheck(fn, (x,))
+
+
+def test_gradcheck_catches_a_wrong_formula():
+    class Wrong(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * x       # should be 2 * x
+    x = ember.randn(4, dtype=ember.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        ember.autograd.gradcheck(Wrong.apply, (x,))

@@ -18,7 +18,7 @@ $(VENV)/.ember-test-installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.ember-installed
-	$(BIN)/python -m ember.demo
+	$(BIN)/python -m ember train
 
 test: $(VENV)/.ember-test-installed
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"

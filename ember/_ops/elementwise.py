@@ -1415,6 +1415,8 @@ def _compare(name, ufunc):
             from ._op import _mixed_devices
             _mixed_devices(input._device, other, type(name, (), {}))
         r = result_np(x, y)
+        if r.kind == "c" and name in ("lt", "le", "gt", "ge"):
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_torch_name(_from_np(r))}\'')
         if x.dtype is not r:
             x = x.astype(r)
         if type(y) not in _SCALARS and y.dtype is not r:

@@ -30,26 +30,6 @@ def outcome(fn):
         return type(exc).__name__, str(exc)
 
 
-def _known_bug(e, t):
-    """Why ember's outcome e differs from torch's t, for differences reported to the ops owners
-    (the test then xfails, and passes by itself once they are fixed); None otherwise."""
-    if t[0] != "ok":
-        if t[1].startswith("Subtraction, the `-` operator"):
-            return "elementwise.py: sub/rsub with a bool operand must raise"
-        if e[0] == "ok" and "not implemented for 'Complex" in t[1]:
-            return "elementwise.py: lt/le/gt/ge must refuse complex operands"
-        return None
-    if e[0] == "OverflowError":
-        return "_promote.py: out-of-range Python int with a small integer tensor must wrap, not raise"
-    if e[0] == "ok":
-        ed, td = str(e[1].dtype).split(".")[-1], str(t[1].dtype).split(".")[-1]
-        if (ed, td) == ("complex128", "complex64"):
-            return "_promote.pair_dtype: float32/bfloat16 tensor with a 0-d complex128 gives complex64"
-        if (ed, td) == ("float32", "bfloat16"):
-            return "_promote.promote: bfloat16 tensor with a Python float must stay bfloat16"
-    return None
-
-
 def compare(e_fn, t_fn):
     """Same outcome in ember and torch: equal results (dtype included) or the same error."""
     t = outcome(t_fn)
@@ -62,9 +42,6 @@ def compare(e_fn, t_fn):
         else:
             assert e[1] == t[1]
         return
-    reason = _known_bug(e, t)
-    if reason:
-        pytest.xfail(reason)
     raise AssertionError(f"ember {e} vs torch {t}")
 
 
@@ -153,8 +130,6 @@ def test_default_dtype_drives_scalar_promotion(default):
             str(torch.result_type(torch.tensor([1, 2]), 2.5)).replace("torch.", "ember.")
         compare(lambda: ember.tensor([1, 2]) / ember.tensor([2, 2]), lambda: torch.tensor([1, 2]) / torch.tensor([2, 2]))
         e, t = outcome(lambda: ember.tensor([1, 2]) * 2.5), outcome(lambda: torch.tensor([1, 2]) * 2.5)
-        if str(e[1].dtype).split(".")[-1] != default:
-            pytest.xfail("_promote.py caches scalar result dtypes and misses set_default_dtype changes")
         assert_same(e[1], t[1])
     finally:
         ember.set_default_dtype(old)

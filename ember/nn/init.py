@@ -18,7 +18,7 @@ def _write(tensor, arr):
     """Copies a NumPy array into the tensor's buffer (same object, so views and optimizers see it)."""
     with no_grad():
         xp = tensor._device.xp
-        a = np.asarray(arr).astype(tensor._data.dtype) if tensor._data.dtype.kind != "V" else \
+        a = np.asarray(arr).astype(tensor._data.dtype, copy=False) if tensor._data.dtype.kind != "V" else \
             np.asarray(arr, dtype=np.float32).astype(tensor._data.dtype)
         tensor._data[...] = a if xp is np else xp.asarray(a)
         tensor._bump()
@@ -70,12 +70,27 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _sample_dtype(tensor):
+    """Draw in float64 only for float64 tensors: float32 draws are ~2x faster and half the memory."""
+    return np.float64 if tensor._data.dtype == np.float64 else np.float32
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _gen(generator).uniform(a, b, tuple(tensor.shape)))
+    u = _gen(generator).random(tuple(tensor.shape), dtype=_sample_dtype(tensor))
+    u *= b - a
+    u += a
+    return _write(tensor, u)
+
+
+def _normal(shape, mean, std, generator, dtype):
+    z = _gen(generator).standard_normal(shape, dtype=dtype)
+    z *= std
+    z += mean
+    return z
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, mean + std * _gen(generator).standard_normal(tuple(tensor.shape)))
+    return _write(tensor, _normal(tuple(tensor.shape), mean, std, generator, _sample_dtype(tensor)))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -86,7 +101,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    u = _gen(generator).uniform(2 * lo - 1, 2 * hi - 1, tuple(tensor.shape))
+    shape = tuple(tensor.shape)
+    if hi - lo > 0.2:
+        # rejection sampling: the same distribution as the inverse-CDF method, without erfinv
+        dt = _sample_dtype(tensor)
+        v = _normal(shape, mean, std, generator, dt).reshape(-1)
+        bad = np.flatnonzero((v < a) | (v > b))
+        while bad.size:
+            v[bad] = _normal((bad.size,), mean, std, generator, dt)
+            bad = bad[(v[bad] < a) | (v[bad] > b)]
+        return _write(tensor, v.reshape(shape))
+    u = _gen(generator).uniform(2 * lo - 1, 2 * hi - 1, shape)
     from .._device import CPU
     v = CPU.backend.special().erfinv(u) * (std * math.sqrt(2.0)) + mean
     return _write(tensor, np.clip(v, a, b))

@@ -228,3 +228,36 @@ def test_safetensors_round_trip(tmp_path):
         np.testing.assert_array_equal(back[k].float().numpy(), tensors[k].float().numpy())
     with pytest.raises(ValueError):
         st.load(b"\x01\x02")
+
+
+def test_torch_optimizer_checkpoint_resumes_in_ember_and_back(tmp_path):
+    """A torch Adam checkpoint file loads into an ember Adam (same trajectory), and ember's loads in torch."""
+    nn = pytest.importorskip("ember.nn")
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 2))
+    grads = [rng.standard_normal((3, 2)) for _ in range(6)]
+    tw = torch.nn.Parameter(torch.tensor(w0))
+    topt = torch.optim.Adam([tw], lr=0.1)
+    for g in grads[:3]:
+        tw.grad = torch.tensor(g)
+        topt.step()
+    p = tmp_path / "ck.pt"
+    torch.save({"w": tw.detach(), "opt": topt.state_dict()}, p)
+    ck = ember.load(p)
+    ew = nn.Parameter(ck["w"].clone())
+    eopt = ember.optim.Adam([ew], lr=0.5)
+    eopt.load_state_dict(ck["opt"])
+    assert eopt.param_groups[0]["lr"] == 0.1
+    for g in grads[3:]:
+        tw.grad = torch.tensor(g)
+        topt.step()
+        ew.grad = ember.tensor(g)
+        eopt.step()
+    np.testing.assert_allclose(ew.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
+    p2 = tmp_path / "ember_ck.pt"
+    ember.save({"opt": eopt.state_dict()}, p2)
+    back = torch.load(p2)["opt"]
+    topt2 = torch.optim.Adam([torch.nn.Parameter(tw.detach().clone())], lr=1.0)
+    topt2.load_state_dict(back)
+    assert torch.allclose(topt2.state_dict()["state"][0]["exp_avg"], topt.state_dict()["state"][0]["exp_avg"], rtol=1e-12)
+    assert topt2.state_dict()["state"][0]["step"].item() == 6

@@ -50,6 +50,17 @@ def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
     xp = dev.xp
     kernel = w.shape[2:]
     cin, og = w.shape[:2]
+    if all(s == 1 for s in stride):
+        # stride 1: the adjoint is itself a convolution, with the kernel flipped and its channel axes
+        # swapped per group, padded by the kernel span minus the forward padding (im2col + one GEMM
+        # beats GEMM + the strided adds of col2im)
+        flip = tuple(d * (k - 1) - lo for k, d, (lo, _) in zip(kernel, dilation, pads))
+        hi = tuple(m - n + d * (k - 1) - f for m, n, k, d, f in zip(size, x.shape[2:], kernel, dilation, flip))
+        if all(f >= 0 for f in flip) and all(h >= 0 for h in hi):
+            wf = w.reshape((groups, cin // groups, og) + kernel).swapaxes(1, 2).reshape((groups * og, cin // groups)
+                                                                                         + kernel)
+            wf = xp.ascontiguousarray(wf[(slice(None),) * 2 + (slice(None, None, -1),) * len(kernel)])
+            return _conv(dev, x, wf, stride, tuple(zip(flip, hi)), dilation, groups)[0]
     wm = xp.moveaxis(w.reshape((groups, cin // groups) + w.shape[1:]), 2, -1).reshape(groups, cin // groups, -1)
     cols = _group_gemm(xp, _channels_last(xp, x, groups), wm)
     cols = cols.reshape(x.shape[:1] + x.shape[2:] + (groups,) + kernel + (og,))
@@ -110,6 +121,9 @@ class ConvTranspose(Op):
         ctx.geom = (stride, pads, dilation, groups)
         if ctx._needs is not None:
             ctx.save_for_backward(x, w)
+            # output_padding: trailing rows no input element reaches (cropped from g in backward)
+            ctx.extra = tuple(m - ((n - 1) * s - lo - hi + d * (k - 1) + 1) for m, n, s, (lo, hi), d, k
+                              in zip(size, x.shape[2:], stride, pads, dilation, w.shape[2:]))
         y = _conv_transpose(ctx.device, x, w, size, stride, pads, dilation, groups)
         if b is not None:
             y += b.reshape((-1,) + (1,) * (y.ndim - 2))
@@ -119,7 +133,15 @@ class ConvTranspose(Op):
         x, w = ctx.saved_tensors
         n = ctx._needs
         stride, pads, dilation, groups = ctx.geom
-        gx = Conv.apply(g, w, None, stride=stride, pads=pads, dilation=dilation, groups=groups) if n[0] else None
+        gx = None
+        if n[0]:
+            gc, gpads = g, pads
+            if any(ctx.extra):      # take output_padding off the high padding, cropping g where it runs out
+                gpads = tuple((lo, max(hi - e, 0)) for (lo, hi), e in zip(pads, ctx.extra))
+                crop = tuple(max(e - hi, 0) for (_, hi), e in zip(pads, ctx.extra))
+                if any(crop):
+                    gc = g[(slice(None),) * 2 + tuple(slice(0, m - c) for m, c in zip(g.shape[2:], crop))]
+            gx = Conv.apply(gc, w, None, stride=stride, pads=gpads, dilation=dilation, groups=groups)
         gw = ConvWeightGrad.apply(g, x, kernel=tuple(w.shape[2:]), stride=stride, pads=pads, dilation=dilation,
                                   groups=groups, cols=None) if n[1] else None
         return gx, gw, (_bias_grad(g) if n[2] else None)
@@ -141,7 +163,12 @@ class ConvWeightGrad(Op):
         stride, pads, dilation, groups = ctx.geom
         gx = ConvTranspose.apply(g, gg, None, size=ctx.size, stride=stride, pads=pads, dilation=dilation,
                                  groups=groups) if n[0] else None
-        gg_ = Conv.apply(x, gg, None, stride=stride, pads=pads, dilation=dilation, groups=groups) if n[1] else None
+        gg_ = None
+        if n[1]:
+            gg_ = Conv.apply(x, gg, None, stride=stride, pads=pads, dilation=dilation, groups=groups)
+            gsize = tuple(g.shape[2:])
+            if tuple(gg_.shape[2:]) != gsize:     # x longer than g's windows need (output_padding)
+                gg_ = gg_[(slice(None),) * 2 + tuple(slice(0, m) for m in gsize)]
         return gx, gg_
 
 

@@ -146,13 +146,14 @@ def _max_arg_tree(xp, views):
             later = xp.greater(mb, ma)
             m = xp.maximum(ma, mb, out=ma) if own else xp.maximum(ma, mb)
             if isinstance(ia, int) and isinstance(ib, int):
-                arg = later.astype(xp.uint8)
+                arg = later.view(xp.uint8)            # bool -> 0/1 in place, no pass over the data
                 if ib - ia != 1:
                     arg *= xp.uint8(ib - ia)
                 if ia:
                     arg += xp.uint8(ia)
             else:
-                arg = xp.where(later, ib, ia).astype(xp.uint8, copy=False)
+                arg = xp.where(later, xp.uint8(ib) if isinstance(ib, int) else ib,
+                               xp.uint8(ia) if isinstance(ia, int) else ia)
             nxt.append((m, arg, True))
         if len(items) % 2:
             nxt.append(items[-1])

@@ -5,10 +5,15 @@ Everything here is separable along spatial axes:
   adjoint `AxisScatter`: a segmented sum over the positions that read the same source);
 - linear/bilinear/bicubic/trilinear interpolation apply an (out, in) weight matrix per axis
   (`pooling.SeparableLinear`); `area` is adaptive average pooling.
+
+grid_sample is the exception (arbitrary sampling positions): it gathers the input at every tap's
+integer position (`PlaneGather`, adjoint `PlaneScatter`) and weights the taps with ember ops on the
+grid, so gradients reach both the input and the grid and can be differentiated again.
 """
 __all__ = ['pad', 'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear', 'pixel_shuffle',
-           'pixel_unshuffle', 'channel_shuffle', 'affine_grid']
+           'pixel_unshuffle', 'channel_shuffle', 'affine_grid', 'grid_sample']
 
+import itertools
 import math
 import warnings
 
@@ -389,3 +394,202 @@ def affine_grid(theta, size, align_corners=None):
                         theta._device)
     grid = base @ theta.transpose(1, 2)
     return grid.reshape((size[0],) + spatial + (nd,))
+
+
+# ---- grid_sample ---------------------------------------------------------------------------------
+class PlaneGather(Op):
+    """x (N, C, *S) read at flat positions idx (N, P) of each sample's plane -> (N, C, P)."""
+
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.size = idx, x.shape[2:]
+        flat = x.reshape(x.shape[:2] + (-1,))
+        return ctx.xp.take_along_axis(flat, idx[:, None, :], axis=2)
+
+    def backward(ctx, g):
+        return PlaneScatter.apply(g, idx=ctx.idx, size=ctx.size)
+
+
+class PlaneScatter(Op):
+    """Adjoint of PlaneGather: g (N, C, P) summed into zeros (N, C, *size) at positions idx (N, P)."""
+
+    def forward(ctx, g, idx, size):
+        ctx.idx = idx
+        xp = ctx.xp
+        n, c, p = g.shape
+        plane = math.prod(size)
+        out = xp.zeros(n * c * plane, dtype=g.dtype)
+        base = (xp.arange(n * c, dtype=xp.int64) * plane).reshape(n, c, 1)
+        ctx.device.backend.index_add(out, (base + idx[:, None, :]).reshape(-1), g.reshape(-1))
+        return out.reshape((n, c) + tuple(size))
+
+    def backward(ctx, gg):
+        return PlaneGather.apply(gg, ctx.idx)
+
+
+def _reflect_np(v, lo2, hi2):
+    """PyTorch's reflect_coordinates on float data: reflect v into [lo2 / 2, hi2 / 2]; also returns the
+    derivative (+1 or -1) of the reflected value with respect to v."""
+    t = v.dtype.type
+    if lo2 == hi2:
+        return _np.zeros_like(v), _np.zeros_like(v)
+    mn = t(lo2 / 2)
+    span = t((hi2 - lo2) / 2)
+    d = v - mn
+    a = _np.abs(d)
+    extra = _np.fmod(a, span)
+    flips = _np.floor(a / span)
+    even = flips % 2 == 0
+    out = _np.where(even, extra + mn, span - extra + mn).astype(v.dtype)
+    slope = _np.where(d < 0, -1, 1) * _np.where(even, 1, -1)
+    return out, slope
+
+
+def _pad_coords_np(v, size, padding_mode, align_corners):
+    """PyTorch's compute_coordinates on a host float array: (new positions, their derivative)."""
+    if padding_mode == "zeros":
+        return v, _np.ones_like(v)
+    slope = _np.ones_like(v)
+    if padding_mode == "reflection":
+        v, slope = (_reflect_np(v, 0, 2 * (size - 1)) if align_corners else _reflect_np(v, -1, 2 * size - 1))
+    inside = (v > 0) & (v < size - 1)           # the clip passes gradient strictly inside only
+    return _np.clip(v, 0, size - 1).astype(v.dtype), slope * inside
+
+
+def _grid_coord(coord, size, padding_mode, align_corners, apply_padding=True):
+    """Source positions along one axis as an ember tensor (differentiable in the grid)."""
+    if align_corners:
+        pos = ((coord + 1) / 2) * (size - 1)
+    else:
+        pos = ((coord + 1) * size - 1) / 2
+    if not apply_padding or padding_mode == "zeros":
+        return pos
+    from .nn_ops import piecewise
+    be = pos._device.backend
+    v, slope = _pad_coords_np(be.asnumpy(pos._data), size, padding_mode, align_corners)
+    xp = pos._device.xp
+    return piecewise(pos, xp.asarray(v), xp.asarray(slope), "GridSamplerCoordBackward0")
+
+
+def _gather_taps(input, taps, sizes):
+    """taps: list of (weight tensor (N, *out) or None, [int position arrays per axis, host]); positions
+    outside the input (zero padding) contribute nothing. Returns (N, C, *out)."""
+    from .._tensor import Tensor
+    from .._factory import zeros
+    n, c = input.shape[:2]
+    xp = input._device.xp
+    out_sp = None
+    idxs, ws = [], []
+    for w, pos in taps:
+        out_sp = pos[0].shape[1:]
+        ok = _np.ones(pos[0].shape, bool)
+        flat = _np.zeros(pos[0].shape, _np.int64)
+        for p, m in zip(pos, sizes):
+            ok &= (p >= 0) & (p < m)
+            flat = flat * m + _np.clip(p, 0, m - 1)
+        idxs.append(flat.reshape(n, -1))
+        mask = Tensor._wrap(xp.asarray(ok.astype(input._data.dtype)), input._device)
+        ws.append(mask if w is None else w * mask)
+    t = len(taps)
+    p = math.prod(out_sp)
+    if n * p == 0 or c == 0:
+        return zeros((n, c) + tuple(out_sp), dtype=input.dtype, device=input.device)
+    idx = xp.asarray(_np.concatenate(idxs, axis=1))                  # (N, T * P)
+    vals = PlaneGather.apply(input, idx).reshape(n, c, t, p)
+    from .movement import stack
+    wt = stack([w.reshape(n, p) for w in ws], 1).reshape(n, 1, t, p)
+    return (vals * wt).sum(2).reshape((n, c) + tuple(out_sp))
+
+
+def _cubic_weights(t):
+    """Cubic convolution (A = -0.75) weights of the 4 taps at offsets -1, 0, 1, 2 for fraction t."""
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample input (N, C, *S) at grid (N, *out, nd) positions in [-1, 1] (x first: the last spatial
+    axis), with bilinear/nearest/bicubic interpolation and zeros/border/reflection padding."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", stacklevel=2)
+        align_corners = False
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    nd = input.ndim - 2
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if grid.shape[-1] != nd:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension, but got grid with "
+                           f"sizes {list(grid.shape)}")
+    if any(s == 0 for s in input.shape[2:]):
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                           f"sizes {list(input.shape)} with dimension 2 being empty")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype} and grid has {grid.dtype}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    sizes = tuple(input.shape[2:])
+    # grid's last axis is (x, y[, z]): x indexes the last spatial axis
+    coords = [grid[..., nd - 1 - i] for i in range(nd)]                   # per spatial axis, (N, *out)
+    be = input._device.backend
+    if mode == "bicubic":
+        pos = [_grid_coord(c, m, padding_mode, align_corners, apply_padding=False) for c, m in zip(coords, sizes)]
+        base = [_np.floor(be.asnumpy(p._data)) for p in pos]
+        wts = [_cubic_weights(p - p._device.xp.asarray(b, dtype=p._data.dtype)) for p, b in zip(pos, base)]
+        taps = []
+        for i in range(4):
+            for j in range(4):
+                ii = [_np.trunc(_pad_coords_np((b + k - 1).astype(b.dtype), m, padding_mode, align_corners)[0])
+                      .astype(_np.int64) if padding_mode != "zeros" else (b + k - 1).astype(_np.int64)
+                      for b, k, m in zip(base, (i, j), sizes)]
+                taps.append((wts[0][i] * wts[1][j], ii))
+        out = _gather_taps(input, taps, sizes)
+        name = "GridSampler2DBackward0"
+    else:
+        pos = [_grid_coord(c, m, padding_mode, align_corners) for c, m in zip(coords, sizes)]
+        host = [be.asnumpy(p._data) for p in pos]
+        if mode == "nearest":
+            near = [_np.where(_np.isfinite(h), _np.rint(h), -1).astype(_np.int64) for h in host]
+            out = _gather_taps(input, [(None, near)], sizes)
+            if grid.requires_grad:
+                out = _zero_link(out, grid)     # torch reports a zero (not a missing) grid gradient
+        else:
+            lo = [_np.floor(h) for h in host]
+            fr = [p - p._device.xp.asarray(b, dtype=p._data.dtype) for p, b in zip(pos, lo)]
+            lo_i = [_np.where(_np.isfinite(b), b, -2).astype(_np.int64) for b in lo]
+            taps = []
+            for bits in itertools.product((0, 1), repeat=nd):
+                w = None
+                for f, bit in zip(fr, bits):
+                    term = f if bit else 1 - f
+                    w = term if w is None else w * term
+                taps.append((w, [b + bit for b, bit in zip(lo_i, bits)]))
+            out = _gather_taps(input, taps, sizes)
+        name = f"GridSampler{nd}DBackward0"
+    if out.grad_fn is not None:
+        out.grad_fn._name = name
+    return out
+
+
+def _zero_link(out, grid):
+    """out, with a zero-gradient dependency on grid (nearest sampling: torch's grid gradient is zeros)."""
+    from .. import where
+    from .._tensor import Tensor
+    z = where(Tensor._wrap(grid._device.xp.zeros((), bool), grid._device), grid, 0.0).sum(-1)
+    return out + z.reshape((grid.shape[0], 1) + tuple(grid.shape[1:-1]))

@@ -189,3 +189,22 @@ def test_dtype_errors():
                 lambda: TF.conv2d(torch.zeros(1, 3, 5, 5, dtype=torch.float64), torch.zeros(2, 3, 3, 3)))
     _same_error(lambda: EF.conv2d(ember.zeros(1, 3, 5, 5), ember.zeros(2, 3, 3, 3), ember.zeros(2, dtype=ember.float64)),
                 lambda: TF.conv2d(torch.zeros(1, 3, 5, 5), torch.zeros(2, 3, 3, 3), torch.zeros(2, dtype=torch.float64)))
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding="same", dilation=(2, 3)), dict(padding=(3, 0), groups=2),
+                                dict(padding=(0, 2), dilation=2, groups=3), dict(padding=2)])
+def test_stride1_input_gradient_as_convolution(kw):
+    """Stride-1 input gradients (and conv_transpose with stride 1) run as a flipped-kernel convolution;
+    padding larger than the kernel span falls back to col2im."""
+    g = kw.get("groups", 1)
+    parity(lambda x, w: EF.conv2d(x, w, **kw), lambda x, w: TF.conv2d(x, w, **kw),
+           _rand((2, 6, 7, 8)), _rand((6, 6 // g, 3, 2), 1))
+    parity(lambda x, w: EF.conv1d(x, w, padding=3), lambda x, w: TF.conv1d(x, w, padding=3),
+           _rand((2, 3, 5)), _rand((4, 3, 2), 1))                                   # pad > span: fallback
+    for tkw in (dict(), dict(padding=1, groups=3), dict(dilation=2, output_padding=1), dict(padding=(1, 2))):
+        tg = tkw.get("groups", 1)
+        parity(lambda x, w, b: EF.conv_transpose2d(x, w, b, **tkw), lambda x, w, b: TF.conv_transpose2d(x, w, b, **tkw),
+               _rand((2, 6, 5, 6)), _rand((6, 4 // tg if tg == 1 else 2, 3, 3), 1), _rand((4 if tg == 1 else 6,), 2))
+    grad_checks(lambda x, w: EF.conv2d(x, w, padding=(1, 2), groups=2), _rand((1, 2, 3, 4)), _rand((2, 1, 2, 3), 1))
+    grad_checks(lambda x, w: EF.conv_transpose2d(x, w, padding=1, dilation=2, output_padding=1),
+                _rand((1, 2, 3, 3)), _rand((2, 1, 3, 2), 1))

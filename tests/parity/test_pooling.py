@@ -212,3 +212,39 @@ def _same_error(fe, ft):
 ])
 def test_errors(case):
     _same_error(lambda: case(EF, ember.zeros), lambda: case(TF, torch.zeros))
+
+
+@pytest.mark.parametrize("k", [2, 3, (2, 3), (1, 5)])
+def test_max_pool_tiled_fast_path(k):
+    """kernel == stride windows (the pairwise max/arg path and the multiply-scatter backward): ties
+    from ReLU zeros, plateaus, float64, remainders that no window covers."""
+    x = np.maximum(_rand((2, 3, 12, 15)), 0)
+    x[0, 0, :6, :6] = 1.5                                  # plateaus across whole windows
+    parity(lambda a: EF.max_pool2d(a, k, return_indices=True), lambda a: TF.max_pool2d(a, k, return_indices=True), x)
+    parity(lambda a: EF.max_pool2d(a, k), lambda a: TF.max_pool2d(a, k), _rand((2, 2, 13, 16), 3))   # remainder
+    parity(lambda a: EF.max_pool2d(a, k), lambda a: TF.max_pool2d(a, k), _rand((1, 2, 9, 10), 4, np.float64))
+    parity(lambda a: EF.max_pool1d(a, 3, return_indices=True), lambda a: TF.max_pool1d(a, 3, return_indices=True),
+           np.round(_rand((2, 3, 14), 5)))
+    parity(lambda a: EF.max_pool3d(a, 2, return_indices=True), lambda a: TF.max_pool3d(a, 2, return_indices=True),
+           np.round(_rand((1, 2, 4, 6, 5), 6)))
+
+
+def test_max_pool_tiled_nan_and_inf_grad():
+    x = _rand((1, 2, 6, 6))
+    x[0, 0, 0, 1] = np.nan
+    x[0, 0, 1, 0] = np.nan                                 # two NaNs in one window: the last wins
+    x[0, 1, 2, 2] = np.nan
+    parity(lambda a: EF.max_pool2d(a, 2, return_indices=True), lambda a: TF.max_pool2d(a, 2, return_indices=True), x)
+    xe = ember.from_numpy(_rand((1, 1, 4, 4))).requires_grad_()
+    xt = torch.from_numpy(_rand((1, 1, 4, 4))).requires_grad_()
+    g = np.ones((1, 1, 2, 2), np.float32)
+    g[0, 0, 0, 0] = np.inf
+    g[0, 0, 1, 1] = np.nan
+    EF.max_pool2d(xe, 2).backward(ember.from_numpy(g))
+    TF.max_pool2d(xt, 2).backward(torch.from_numpy(g))
+    assert_same(xe.grad, xt.grad)
+
+
+def test_max_pool_tiled_gradchecks():
+    grad_checks(lambda x: EF.max_pool2d(x, 2), _rand((1, 2, 4, 6)))
+    grad_checks(lambda x: EF.max_pool2d(x, 3), _rand((1, 1, 6, 7)))

@@ -143,3 +143,70 @@ def _same_error(fe, ft):
 ])
 def test_errors(case):
     _same_error(lambda: case(EF, ember.zeros), lambda: case(TF, torch.zeros))
+
+
+# ---- grid_sample ---------------------------------------------------------------------------------
+GRID_CASES = [(nd, mode, pm, ac) for nd in (2, 3) for mode in ("bilinear", "nearest", "bicubic")
+              for pm in ("zeros", "border", "reflection") for ac in (False, True) if not (nd == 3 and mode == "bicubic")]
+
+
+def _grid_parity(x, grid, rtol=1e-5, atol=2e-5, **kw):
+    """Output and the gradients w.r.t. input and grid against torch."""
+    xe, ge = (ember.from_numpy(a.copy()).requires_grad_() for a in (x, grid))
+    xt, gt = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, grid))
+    re, rt = EF.grid_sample(xe, ge, **kw), TF.grid_sample(xt, gt, **kw)
+    assert_same(re, rt, rtol=rtol, atol=atol)
+    up = torch.from_numpy(_rand(tuple(rt.shape), seed=7, dtype=x.dtype))
+    rt.backward(up)
+    re.backward(to_ember(up))
+    assert_same(xe.grad, xt.grad, rtol=rtol, atol=atol)
+    assert_same(ge.grad, gt.grad, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("nd,mode,pm,ac", GRID_CASES)
+def test_grid_sample(nd, mode, pm, ac):
+    x = _rand((2, 3, 5, 6) if nd == 2 else (2, 2, 4, 5, 3))
+    grid = _rand((2, 4, 7, 2) if nd == 2 else (2, 3, 2, 4, 3), seed=1) * 0.9    # some positions fall outside
+    _grid_parity(x, grid, mode=mode, padding_mode=pm, align_corners=ac)
+
+
+@pytest.mark.parametrize("pm", ["zeros", "border", "reflection"])
+def test_grid_sample_edges(pm):
+    x = _rand((1, 2, 4, 5))
+    # exact pixel centres and borders (affine identity), far outside positions, double reflections
+    theta = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    for ac in (False, True):
+        ident = TF.affine_grid(theta, (1, 2, 4, 5), align_corners=ac).numpy()
+        _grid_parity(x, ident, mode="bilinear", padding_mode=pm, align_corners=ac)
+        _grid_parity(x, ident, mode="nearest", padding_mode=pm, align_corners=ac)
+    far = np.array([[[[-3.7, 0.2], [2.9, -2.6], [5.3, 0.99], [-1.0, 1.0]]]], np.float32)
+    for mode in ("bilinear", "nearest", "bicubic"):
+        _grid_parity(x, far, mode=mode, padding_mode=pm, align_corners=False)
+    # float64, unbatched-like single sample, one channel
+    _grid_parity(_rand((1, 1, 3, 3), dtype=np.float64), _rand((1, 2, 2, 2), 3, np.float64) * 1.2,
+                 mode="bilinear", padding_mode=pm, align_corners=True)
+
+
+def test_grid_sample_default_and_gradchecks():
+    x, grid = _rand((1, 2, 3, 4)), _rand((1, 2, 3, 2), 1) * 0.8
+    with pytest.warns(UserWarning, match="align_corners=False"):
+        out = EF.grid_sample(ember.from_numpy(x), ember.from_numpy(grid))
+    assert_same(out, TF.grid_sample(torch.from_numpy(x), torch.from_numpy(grid), align_corners=False))
+    grid = grid * 1.3                                 # some taps outside: every padding mode matters
+    for pm in ("zeros", "border", "reflection"):
+        grad_checks(lambda a, g: EF.grid_sample(a, g, "bilinear", pm, False), x, grid)
+    grad_checks(lambda a, g: EF.grid_sample(a, g, "bicubic", "zeros", True), x, grid)
+    grad_checks(lambda a, g: EF.grid_sample(a, g, "nearest", "border", False), x, grid)
+    grad_checks(lambda a, g: EF.grid_sample(a, g, "bilinear", "reflection", True),
+                _rand((1, 1, 2, 3, 2)), _rand((1, 2, 1, 2, 3), 2))
+
+
+@pytest.mark.parametrize("case", [
+    lambda F, T: F.grid_sample(T(1, 2, 3, 3), T(1, 2, 2, 2), mode="linear", align_corners=False),
+    lambda F, T: F.grid_sample(T(1, 2, 3, 3), T(1, 2, 2, 2), padding_mode="wrap", align_corners=False),
+    lambda F, T: F.grid_sample(T(1, 2, 3, 3), T(2, 2, 2, 2), align_corners=False),
+    lambda F, T: F.grid_sample(T(1, 2, 3, 3), T(1, 2, 2, 3), align_corners=False),
+    lambda F, T: F.grid_sample(T(1, 2, 3, 3, 3), T(1, 2, 2, 2, 3), mode="bicubic", align_corners=False),
+])
+def test_grid_sample_errors(case):
+    _same_error(lambda: case(EF, ember.zeros), lambda: case(TF, torch.zeros))

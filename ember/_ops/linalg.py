@@ -114,7 +114,14 @@ class Addmm(Op):
         n = ctx._needs
         gb = g if ctx.beta == 1 else g * ctx.beta
         ga = g if ctx.alpha == 1 else g * ctx.alpha
-        return (gb if n[0] else None), (ga @ w_t.mT if n[1] else None), (x.mT @ ga if n[2] else None)
+        gw = None
+        if n[2]:
+            wa = w_t._data
+            if wa.ndim == 2 and wa.flags.f_contiguous and not wa.flags.c_contiguous:
+                gw = (ga.mT @ x).mT     # in the layout of weight.t(): contiguous once transposed back
+            else:
+                gw = x.mT @ ga
+        return (gb if n[0] else None), (ga @ w_t.mT if n[1] else None), gw
 
 
 @method

@@ -1,4 +1,6 @@
 """The backward engine: runs graph nodes in topological order, summing gradients per node."""
+from sys import getrefcount as _getrefcount
+
 from . import grad_mode
 from .anomaly_mode import _anomaly
 from .._dtypes import from_np as _from_np
@@ -100,10 +102,9 @@ def _accumulate(var, g, create_graph, shared):
     if old is None:
         if create_graph:
             var._grad = g
-        elif g._base is None and id(g) not in shared and a.flags.writeable and a.base is None \
-                and g.grad_fn is None:
-            g._rg = False
-            var._grad = g                                    # a fresh gradient: keep it
+        elif id(g) not in shared and g.grad_fn is None and a.flags.c_contiguous and a.flags.writeable \
+                and _exclusive(g):
+            var._grad = Tensor._wrap(a, g._device)          # a fresh gradient nobody else holds: keep it
         else:
             var._grad = Tensor._wrap(a.copy(), g._device)    # .grad must not alias another tensor
     elif create_graph or old._rg:
@@ -114,6 +115,25 @@ def _accumulate(var, g, create_graph, shared):
     if post:
         for h in list(post.values()):
             h(var)
+
+
+def _exclusive(g):
+    """True when nothing outside this gradient holds its array or the buffer it views, so it can
+    become a leaf's .grad without a copy. CPython refcounts; the counts below are the references
+    made by `g` itself, the locals here and getrefcount's argument."""
+    a = g._data
+    if _getrefcount(a) > 4:                   # g's __dict__, the caller's and our local `a`, the argument
+        return False
+    b = a.base
+    if b is None:
+        return True
+    owner = g._base                           # a view tensor keeps its base tensor alive
+    held = 3                                  # the view's base pointer, local `b`, the argument
+    if owner is not None and owner._data is b:
+        if _getrefcount(owner) > 3:           # g's __dict__, local `owner`, the argument
+            return False
+        held += 1                             # the base tensor's __dict__
+    return _getrefcount(b) <= held and getattr(b, "base", None) is None
 
 
 def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=True, allow_unused=False):

@@ -324,3 +324,23 @@ def test_wrapped_dataloader_pattern():
     wdl = WrappedDataLoader(DataLoader(TensorDataset(x, y), batch_size=4), lambda a, b: (a.view(-1, 1, 28, 28), b))
     xb, yb = next(iter(wdl))
     assert xb.shape == (4, 1, 28, 28) and len(wdl) == 2
+
+
+@needs_torch
+def test_tensor_dataset_batches_equal_torch_with_and_without_subset():
+    x = np.random.default_rng(0).random((30, 3), dtype=np.float32)
+    y = np.arange(30)
+    eds = TensorDataset(ember.from_numpy(x), ember.from_numpy(y))
+    tds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    idx = [5, 1, 7, 3, 20, 11, 2]
+    for e_set, t_set in ((eds, tds), (Subset(eds, idx), torch.utils.data.Subset(tds, idx))):
+        eb = list(DataLoader(e_set, batch_size=4))
+        tb = list(torch.utils.data.DataLoader(t_set, batch_size=4))
+        assert len(eb) == len(tb)
+        for e, t in zip(eb, tb):
+            assert isinstance(e, list) and isinstance(t, list)
+            np.testing.assert_array_equal(e[0].numpy(), t[0].numpy())
+            assert e[1].tolist() == t[1].tolist() and e[1].dtype is ember.int64
+    # a custom collate_fn still receives a sequence of per-sample tuples
+    seen = DataLoader(eds, batch_size=3, collate_fn=lambda b: [s[1].item() for s in b])
+    assert next(iter(seen)) == [0, 1, 2]

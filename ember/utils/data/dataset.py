@@ -1,5 +1,6 @@
 """Datasets: Dataset, IterableDataset, TensorDataset, Concat/Chain/Stack datasets, Subset, random_split."""
 import bisect
+import collections.abc
 import itertools
 import math
 import warnings
@@ -39,8 +40,33 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
 
+    def __getitems__(self, indices):
+        return TensorRows(self.tensors, indices)
+
     def __len__(self):
         return self.tensors[0].size(0)
+
+
+class TensorRows(collections.abc.Sequence):
+    """The samples `(t[i] for t in tensors)` for i in indices, as a sequence.
+
+    A DataLoader hands this to its collate_fn; `default_collate` stacks it with one indexing op
+    per tensor instead of one per sample. Other collate functions see an ordinary sequence."""
+
+    def __init__(self, tensors, indices):
+        self.tensors, self.indices = tensors, list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return tuple(t[self.indices[i]] for t in self.tensors)
+
+    def collate(self):
+        """What default_collate returns for these samples: one stacked tensor per field."""
+        return [t[self.indices] for t in self.tensors]
 
 
 class StackDataset(Dataset):

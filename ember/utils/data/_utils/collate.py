@@ -39,6 +39,8 @@ def default_convert(data):
 def default_collate(batch):
     """Stack tensors/arrays/numbers along a new first dim, recursing into dicts and sequences."""
     from .... import stack, tensor, as_tensor, float64, int64
+    if type(batch).__name__ == "TensorRows":
+        return batch.collate()
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(batch, 0)

@@ -5,6 +5,8 @@ Geometry for `nd` spatial dims: `kernel`, `stride`, `dilation` are nd-tuples, `p
 
 - `im2col`: (N, C, *spatial) -> contiguous (N, *out, G, *kernel, C/G) (channels last, so the conv
   GEMM reads whole channel rows); `col2im` is its adjoint (strided adds per kernel offset).
+- `im2col_cf`: (N, C, *spatial) -> (N, G, C/G * prod(kernel), prod(out)) (channels first: a
+  per-sample GEMM with the weight gives NCHW output directly; used for large output grids).
 - `offset_views`: one strided view of a padded array per kernel offset (pooling's building block).
 
 `Im2col` and `Col2im` are the differentiable pair (each is the other's backward), used by
@@ -84,6 +86,28 @@ def im2col(dev, x, kernel, stride, pads, dilation, out, groups=1):
     win = win.reshape((n,) + tuple(out) + (groups, c // groups) + tuple(kernel))
     order = tuple(range(nd + 2)) + tuple(range(nd + 3, 2 * nd + 3)) + (nd + 2,)
     return xp.ascontiguousarray(win.transpose(order))
+
+
+def im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups=1):
+    """(N, C, *spatial) -> channels-first cols (N, G, C/G * prod(kernel), prod(out)), zero padding:
+    rows ordered (C/G, *kernel) like a weight's (C/G, *kernel), so conv is W (O_g, K) @ cols per
+    sample and lands in (N, O, *out) with no output transpose. No copy at all for a 1x1 kernel at
+    stride 1 without padding; no padded buffer when padding is 0."""
+    xp = dev.xp
+    nd = len(kernel)
+    n, c = x.shape[:2]
+    p = 1
+    for o in out:
+        p *= o
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(lo == 0 and hi == 0 for lo, hi in pads):
+        return x.reshape((n, groups, c // groups, p))
+    buf = padded(xp, x, pads, out, kernel, stride, dilation)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = dev.backend.sliding_window_view(buf, span, axis=tuple(range(2, nd + 2)))   # (N, C, *P, *span)
+    win = win[(slice(None),) * 2 + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out))
+              + tuple(slice(None, None, d) for d in dilation)]
+    order = (0, 1) + tuple(range(nd + 2, 2 * nd + 2)) + tuple(range(2, nd + 2))
+    return xp.ascontiguousarray(win.transpose(order)).reshape((n, groups, -1, p))
 
 
 def col2im(dev, cols, size, kernel, stride, pads, dilation):

@@ -11,6 +11,15 @@ if torch is not None:
     import torch.nn.functional as TF
 
 
+@pytest.fixture(autouse=True, params=["default", "channels_first", "channels_last"])
+def cols_layout(request, monkeypatch):
+    """Run every test with conv's per-shape choice, and with each im2col layout forced for all grids
+    (1x1 stride-1 unpadded convs always skip im2col)."""
+    if request.param != "default":
+        monkeypatch.setattr(EF, "_CF_MIN_GRID", 0 if request.param == "channels_first" else 10 ** 9)
+    return request.param
+
+
 def _rand(shape, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
@@ -139,6 +148,25 @@ def test_gradcheck_conv():
                 _rand((1, 2, 2, 2)), _rand((2, 1, 2, 2), 1), _rand((1,), 2))
     grad_checks(lambda x, w: EF.conv1d(x, w, stride=2, padding=1), _rand((1, 2, 5)), _rand((2, 2, 3), 1))
     grad_checks(lambda x, w: EF.conv3d(x, w, padding=(1, 0, 0)), _rand((1, 1, 2, 3, 2)), _rand((1, 1, 2, 2, 1), 1))
+
+
+def test_conv_large_grid_and_1x1():
+    """Grids large enough for channels-first cols at the default threshold, and 1x1 convs (no im2col
+    at stride 1 without padding; strided, padded and grouped 1x1 go through im2col)."""
+    parity(lambda x, w, b: EF.conv2d(x, w, b), lambda x, w, b: TF.conv2d(x, w, b),
+           _rand((3, 1, 20, 21)), _rand((6, 1, 5, 5), 1), _rand((6,), 2))              # LeNet conv1-like
+    parity(lambda x, w: EF.conv2d(x, w, padding=1, groups=2), lambda x, w: TF.conv2d(x, w, padding=1, groups=2),
+           _rand((2, 4, 17, 16)), _rand((6, 2, 3, 3), 1))
+    for kw in (dict(), dict(stride=2), dict(padding=1), dict(groups=2)):
+        parity(lambda x, w, b: EF.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw),
+               _rand((2, 4, 18, 17)), _rand((6, 4 // kw.get("groups", 1), 1, 1), 1), _rand((6,), 2))
+    x = _rand((2, 8, 6, 5)).transpose(0, 1, 3, 2)                                   # non-contiguous input
+    parity(EF.conv2d, TF.conv2d, x, _rand((3, 8, 1, 1), 1))
+    parity(lambda x, w: EF.conv1d(x, w), lambda x, w: TF.conv1d(x, w), _rand((2, 3, 300)), _rand((4, 3, 1), 1))
+    grad_checks(lambda x, w, b: EF.conv2d(x, w, b, groups=2), _rand((2, 4, 3, 2)), _rand((4, 2, 1, 1), 1),
+                _rand((4,), 2))
+    grad_checks(lambda x, w: EF.conv2d(x, w, stride=2), _rand((1, 2, 3, 4)), _rand((3, 2, 1, 1), 1))
+    grad_checks(lambda x, w: EF.conv3d(x, w, padding=1), _rand((1, 2, 2, 3, 2)), _rand((2, 2, 1, 2, 1), 1))
 
 
 def test_gradcheck_unfold_fold():

@@ -224,8 +224,6 @@ def test_parity(fn, x):
 
 
 def test_max_min_binary():
-    if not hasattr(ember, "maximum"):
-        pytest.skip("ember.maximum not available yet")
     check(lambda m, x, y: (m.max(x, y), x.min(y)), X34, X34[::-1].copy())
 
 

@@ -11,7 +11,7 @@ from ...nn import functional as F
 from ._api import Weights, WeightsEnum, register_model
 from ._presets import ImageClassification
 from ._utils import _COMMON_META, _load_weights, _ovewrite_named_param, handle_legacy_interface
-from .inception import _transform_input
+from .inception import BasicConv2d, _transform_input
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "_GoogLeNetOutputs", "GoogLeNet_Weights", "googlenet"]
 
@@ -131,18 +131,6 @@ class InceptionAux(nn.Module):
     def forward(self, x):
         x = ember.flatten(self.conv(F.adaptive_avg_pool2d(x, (4, 4))), 1)
         return self.fc2(self.dropout(F.relu(self.fc1(x), inplace=True)))
-
-
-class BasicConv2d(nn.Module):
-    """Conv (no bias) + BatchNorm (eps 1e-3) + ReLU."""
-
-    def __init__(self, in_channels, out_channels, **kwargs):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
-        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
-
-    def forward(self, x):
-        return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
 class GoogLeNet_Weights(WeightsEnum):

@@ -65,7 +65,13 @@ def __getattr__(name):
                 "testing", "backends", "compat", "jit", "onnx", "amp", "multiprocessing", "overrides", "storage",
                 "train", "distributions", "futures", "profiler", "sparse", "quantization", "export", "compiler",
                 "library", "types", "masked", "func", "nested", "signal", "xpu", "mps", "version", "hub"):
-        mod = importlib.import_module(f".{name}", __name__)
+        try:
+            mod = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'ember' has no attribute '{name}' (ember has no {name} subpackage "
+                                 "yet)") from None
         globals()[name] = mod
         return mod
     if name in ("save", "load", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals"):

@@ -6,7 +6,12 @@ __version__ = "0.29.1"   # the torchvision release whose behaviour ember.vision 
 
 def __getattr__(name):
     if name in ("datasets", "transforms", "models", "utils", "io", "ops"):
-        mod = importlib.import_module(f".{name}", __name__)
+        try:
+            mod = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module '{__name__}' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
     raise AttributeError(f"module 'ember.vision' has no attribute '{name}'")

@@ -21,7 +21,7 @@ import math
 import numpy as _np
 
 from ._op import Op
-from .window import out_size, offset_views, offsets, padded, padded_size, interior
+from .window import out_size, offset_views, offsets, padded, padded_size, interior, window_slices
 
 _NAMES = ("one", "two", "three")
 
@@ -114,9 +114,17 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
             xp.maximum(best, v, out=best)
         return best, None
     valid = _valid(kernel, stride, pads, dilation, out, x.shape[2:])
-    if valid is None and len(views) < 256:
-        best, arg = _max_arg_tree(xp, views)
-    else:
+    best = None
+    if len(views) < 256:
+        if len(kernel) > 1 and kernel[-1] > 1 and len(views) > kernel[-1]:
+            best, arg = _max_arg_separable(xp, buf, kernel, stride, dilation, out)
+        else:
+            best, arg = _max_arg_tree(xp, views)
+        # padding holds the lowest value, so it can only tie for a window whose maximum is that value;
+        # such windows (rare) go through the masked path below
+        if valid is not None and bool((best == _lowest(xp, x.dtype)).any()):
+            best = None
+    if best is None:
         best = views[0].copy()
         for v in views[1:]:
             xp.maximum(best, v, out=best)
@@ -166,6 +174,25 @@ def _max_arg_tree(xp, views):
     return m, arg
 
 
+def _max_arg_separable(xp, buf, kernel, stride, dilation, out):
+    """(max, first offset holding it) in two passes: along the last spatial dim over the whole padded
+    buffer, then over the remaining offsets on that result. Window order is row-major, so the first
+    maximal row of the first pass's row maxima, and within it the first maximal column, is the first
+    maximal element of the window (ties as in `_max_arg_tree`)."""
+    k, s, d, o = kernel[-1], stride[-1], dilation[-1], out[-1]
+    lead = (slice(None),) * (buf.ndim - 1)
+    rmax, rarg = _max_arg_tree(xp, [buf[lead + (slice(j * d, j * d + s * (o - 1) + 1, s),)] for j in range(k)])
+    lead = (slice(None),) * (buf.ndim - len(kernel))
+    sel = [lead + window_slices(off, stride[:-1], dilation[:-1], out[:-1]) for off in offsets(kernel[:-1])]
+    best, arg = _max_arg_tree(xp, [rmax[t] for t in sel])
+    col = xp.where(arg == 1, rarg[sel[1]], rarg[sel[0]])
+    for i in range(2, len(sel)):
+        xp.copyto(col, rarg[sel[i]], where=arg == i)
+    arg *= xp.uint8(k)
+    arg += col
+    return best, arg
+
+
 def _flat_indices(xp, arg, kernel, stride, pads, dilation, size):
     """Offset index per window -> flat index into the (unpadded) input plane."""
     nd = len(kernel)
@@ -196,6 +223,24 @@ class MaxPool(Op):
         return ArgScatter.apply(g, arg=ctx.arg, geom=ctx.geom)
 
 
+def _scatter_add_winners(xp, g, arg, geom, full):
+    """Overlapping windows: sum each window's gradient onto its winner with one weighted bincount
+    over flat indices into the padded buffer (accumulated in float64), then crop the padding."""
+    kernel, stride, pads, dilation, shape = geom
+    nd = len(kernel)
+    plane = [math.prod(full[i + 1:]) for i in range(nd)]
+    table = xp.asarray([sum(j * d * p for j, d, p in zip(off, dilation, plane)) for off in offsets(kernel)],
+                       dtype=xp.intp)
+    idx = table[arg]
+    for i, (o, s, p) in enumerate(zip(arg.shape[2:], stride, plane)):
+        idx += (xp.arange(o, dtype=xp.intp) * (s * p)).reshape((o,) + (1,) * (nd - 1 - i))
+    size = math.prod(full)
+    idx += (xp.arange(shape[0] * shape[1], dtype=xp.intp) * size).reshape(tuple(shape[:2]) + (1,) * nd)
+    res = xp.bincount(idx.reshape(-1), weights=g.reshape(-1), minlength=shape[0] * shape[1] * size)
+    res = res.reshape(tuple(shape[:2]) + tuple(full))
+    return res[(slice(None),) * 2 + interior(pads, shape[2:])].astype(g.dtype)
+
+
 class ArgScatter(Op):
     """Gradient of a windowed max: each window's gradient goes to the element that won."""
     _name = "MaxPoolWithIndicesBackwardBackward0"
@@ -205,10 +250,9 @@ class ArgScatter(Op):
         ctx.arg, ctx.geom = arg, geom
         xp = ctx.xp
         out = g.shape[2:]
-        buf = xp.zeros(shape[:2] + padded_size(shape[2:], pads, out, kernel, stride, dilation), dtype=g.dtype)
+        full = padded_size(shape[2:], pads, out, kernel, stride, dilation)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        if disjoint and g.dtype.kind == "f" and all(lo == 0 for lo, _ in pads) and \
-                padded_size(shape[2:], pads, out, kernel, stride, dilation) == shape[2:]:
+        if disjoint and g.dtype.kind == "f" and all(lo == 0 for lo, _ in pads) and full == shape[2:]:
             # windows tile the input: every element is written once (a product with the win mask),
             # so no zero fill is needed where the tiles cover everything
             tiled = all(k == s and d == 1 and o * s == m
@@ -218,6 +262,9 @@ class ArgScatter(Op):
                 for i, v in offset_views(res, kernel, stride, dilation, out):
                     xp.multiply(g, arg == i, out=v)
                 return res
+        if not disjoint and g.dtype.kind == "f":
+            return _scatter_add_winners(xp, g, arg, geom, full)
+        buf = xp.zeros(shape[:2] + full, dtype=g.dtype)
         zero = xp.zeros((), dtype=g.dtype)
         for i, v in offset_views(buf, kernel, stride, dilation, out):
             if disjoint:                 # no element is in two windows: write the winners in place

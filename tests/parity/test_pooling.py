@@ -248,3 +248,32 @@ def test_max_pool_tiled_nan_and_inf_grad():
 def test_max_pool_tiled_gradchecks():
     grad_checks(lambda x: EF.max_pool2d(x, 2), _rand((1, 2, 4, 6)))
     grad_checks(lambda x: EF.max_pool2d(x, 3), _rand((1, 1, 6, 7)))
+
+
+def test_max_pool_overlapping_separable_and_bincount():
+    # ResNet's stem pool (3, 2, 1): separable forward, weighted-bincount backward
+    parity(lambda x: EF.max_pool2d(x, 3, 2, 1, return_indices=True),
+           lambda x: TF.max_pool2d(x, 3, 2, 1, return_indices=True), _rand((2, 4, 16, 15)))
+    # ties across rows and columns: the first maximal element in window order wins
+    ties = (np.random.default_rng(3).integers(0, 2, (2, 3, 9, 8))).astype(np.float32)
+    for kw in (dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=1, padding=1),
+               dict(kernel_size=(2, 3), stride=1, dilation=(2, 1), padding=1, ceil_mode=True)):
+        parity(lambda x: EF.max_pool2d(x, return_indices=True, **kw),
+               lambda x: TF.max_pool2d(x, return_indices=True, **kw), ties)
+    # -inf windows next to padding (and NaNs) must not let the padding win
+    x = _rand((1, 2, 7, 7))
+    x[0, 0, :3, :3] = -np.inf
+    x[0, 1, 4:, 4:] = -np.inf
+    x[0, 1, 0, 0] = x[0, 0, 5, 2] = np.nan
+    parity(lambda a: EF.max_pool2d(a, 3, 2, 1, return_indices=True),
+           lambda a: TF.max_pool2d(a, 3, 2, 1, return_indices=True), x, grad=False)
+    ints = np.random.default_rng(4).integers(-3, 3, (2, 2, 7, 7))
+    ints[0, 0, :2, :2] = np.iinfo(ints.dtype).min
+    assert_same(EF.max_pool2d(ember.from_numpy(ints), 3, 2, 1, return_indices=True)[1],
+                TF.max_pool2d(torch.from_numpy(ints), 3, 2, 1, return_indices=True)[1])
+    parity(lambda x: EF.max_pool3d(x, 3, 2, 1, return_indices=True),
+           lambda x: TF.max_pool3d(x, 3, 2, 1, return_indices=True), _rand((1, 2, 5, 6, 7)))
+    parity(lambda x: EF.max_pool1d(x, 3, 1, 1, return_indices=True),
+           lambda x: TF.max_pool1d(x, 3, 1, 1, return_indices=True), _rand((2, 3, 10)))
+    grad_checks(lambda a: EF.max_pool2d(a, 3, 2, 1), _rand((1, 2, 7, 6)))
+    grad_checks(lambda a: EF.max_pool3d(a, (2, 3, 3), 1, 1), _rand((1, 1, 3, 4, 4)))

@@ -506,10 +506,22 @@ class Tensor:
         return self.to(other.dtype)
 
     def pin_memory(self, device=None):
-        return self
+        """A copy in page-locked host memory (CUDA backend), for faster host-to-device copies."""
+        from ._device import _cupy
+        cp = _cupy()
+        if cp is None:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if self._device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        import cupyx
+        a = cupyx.empty_pinned(self._data.shape, dtype=self._data.dtype)
+        a[...] = self._data
+        t = Tensor._wrap(a, self._device)
+        t.__dict__["_pinned"] = True
+        return t
 
     def is_pinned(self, device=None):
-        return False
+        return self.__dict__.get("_pinned", False)
 
     def share_memory_(self):
         return self

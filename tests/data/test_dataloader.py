@@ -344,3 +344,18 @@ def test_tensor_dataset_batches_equal_torch_with_and_without_subset():
     # a custom collate_fn still receives a sequence of per-sample tuples
     seen = DataLoader(eds, batch_size=3, collate_fn=lambda b: [s[1].item() for s in b])
     assert next(iter(seen)) == [0, 1, 2]
+
+
+@needs_torch
+def test_pin_memory_without_accelerator_warns_like_torch():
+    if ember.cuda.is_available():
+        pytest.skip("a CUDA device is present: pinning is real there")
+    with pytest.warns(UserWarning) as ew:
+        eb = list(DataLoader(list(range(4)), batch_size=2, pin_memory=True))
+    with pytest.warns(UserWarning) as tw:
+        tb = list(torch.utils.data.DataLoader(list(range(4)), batch_size=2, pin_memory=True))
+    assert [str(w.message) for w in ew] == [str(w.message) for w in tw]
+    assert [b.tolist() for b in eb] == [b.tolist() for b in tb]
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+            lib.ones(2).pin_memory()

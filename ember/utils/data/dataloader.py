@@ -15,6 +15,11 @@ from ._utils.worker import ExceptionWrapper, IterableStop, ResumeIteration, STAT
 __all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
+def _cuda_available():
+    from ... import cuda
+    return cuda.is_available()
+
+
 class _InfiniteConstantSampler(Sampler):
     """Sampler of an IterableDataset: the dataset itself decides what comes next."""
 
@@ -147,6 +152,10 @@ class _BaseIter:
         except TypeError:
             pass
         self._warned = False
+        self._pin_memory = loader.pin_memory and _cuda_available()
+        if loader.pin_memory and not self._pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=3)
 
     def __iter__(self):
         return self
@@ -156,6 +165,10 @@ class _BaseIter:
 
     def _next_index(self):
         return next(self._sampler_iter)
+
+    def _pin(self, data):
+        return transport._walk(data, lambda t: t.pin_memory() if t._device.type == "cpu" else t) \
+            if self._pin_memory else data
 
     def _count(self):
         self._yielded += 1
@@ -174,7 +187,7 @@ class _SingleProcessIter(_BaseIter):
         index = self._next_index()
         data = self._fetcher.fetch(index)
         self._count()
-        return data
+        return self._pin(data)
 
 
 class _MultiProcessIter(_BaseIter):
@@ -307,7 +320,7 @@ class _MultiProcessIter(_BaseIter):
         if isinstance(data, ExceptionWrapper):
             data.reraise()
         self._count()
-        return data
+        return self._pin(data)
 
     def _shutdown_workers(self):
         if self._shutdown:

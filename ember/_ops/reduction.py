@@ -12,6 +12,7 @@ __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'am
            'msort', 'unique', 'unique_consecutive', 'count_nonzero', 'bincount', 'histc', 'return_types']
 
 import builtins
+import math
 import collections
 import sys
 import types
@@ -93,6 +94,8 @@ class Unreduce(Op):
     def forward(ctx, g, in_shape, axes, keepdim):
         ctx.axes = axes
         ctx.keepdim = keepdim
+        if g.ndim == 0 and len(in_shape) and math.prod(in_shape) <= 65536:
+            return ctx.xp.full(in_shape, g, dtype=g.dtype)   # small: a fresh array beats a broadcast view
         if not keepdim and axes and in_shape:
             g = g.reshape(keep_shape(in_shape, axes))
         return ctx.xp.broadcast_to(g, in_shape)

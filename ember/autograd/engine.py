@@ -184,7 +184,9 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
                     buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
             if type(node) is AccumulateGrad:
                 if accumulate:
-                    _accumulate(node.variable, _leaf_hooks(node.variable, buf[0]), create_graph, shared)
+                    var = node.variable
+                    g = buf[0]
+                    _accumulate(var, _leaf_hooks(var, g) if var._backward_hooks else g, create_graph, shared)
                 continue
             _run_node(node, buf, buffers, retain_graph, shared)
         for e in node.next_functions:

@@ -51,7 +51,7 @@ class Node:
             raise RuntimeError(FREED_MSG)
         if s is None:
             return ()
-        return tuple(_unpack(e, self) for e in s)
+        return tuple([_unpack(e, self) for e in s])
 
     def _free(self):
         if self._saved:

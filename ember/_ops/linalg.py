@@ -95,12 +95,18 @@ def _tn(npdt):
 
 
 class Addmm(Op):
-    def forward(ctx, bias, x, w_t, beta=1, alpha=1):
+    """beta * bias + alpha * (x @ w_t). With wt=True the third input is the weight itself, (out, in),
+    used transposed: F.linear's case, with no transpose node and the weight's gradient computed
+    directly in the weight's layout."""
+
+    def forward(ctx, bias, x, w_t, beta=1, alpha=1, wt=False):
         ctx.save_for_backward(x, w_t)
-        if x.shape[-1] != w_t.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(x)} and {_shape_str(w_t)})")
+        ctx.wt = wt
+        m = w_t.T if wt else w_t
+        if x.shape[-1] != m.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(x)} and {_shape_str(m)})")
         ctx.beta, ctx.alpha = beta, alpha
-        out = ctx.xp.matmul(x, w_t)
+        out = ctx.xp.matmul(x, m)
         if alpha != 1:
             out *= alpha
         if beta == 1:
@@ -110,18 +116,20 @@ class Addmm(Op):
         return out
 
     def backward(ctx, g):
-        x, w_t = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         n = ctx._needs
         gb = g if ctx.beta == 1 else g * ctx.beta
         ga = g if ctx.alpha == 1 else g * ctx.alpha
+        if ctx.wt:      # w is (out, in): d/dx = ga @ w, d/dw = ga^T @ x
+            return (gb if n[0] else None), (ga @ w if n[1] else None), (ga.mT @ x if n[2] else None)
         gw = None
         if n[2]:
-            wa = w_t._data
+            wa = w._data
             if wa.ndim == 2 and wa.flags.f_contiguous and not wa.flags.c_contiguous:
-                gw = (ga.mT @ x).mT     # in the layout of weight.t(): contiguous once transposed back
+                gw = (ga.mT @ x).mT     # in the layout of a transposed weight: contiguous once transposed back
             else:
                 gw = x.mT @ ga
-        return (gb if n[0] else None), (ga @ w_t.mT if n[1] else None), gw
+        return (gb if n[0] else None), (ga @ w.mT if n[1] else None), gw
 
 
 @method

@@ -51,7 +51,7 @@ def _size_warning(input, target, stacklevel=3):
 # ---- linear ----------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
     if input.ndim == 2 and bias is not None:
-        return Addmm.apply(bias, input, weight.t())
+        return Addmm.apply(bias, input, weight, wt=True)
     out = input @ weight.t()
     return out + bias if bias is not None else out
 

@@ -25,7 +25,8 @@ def _reverse_repeat_tuple(t, n):
 
 
 class _LazyFunctional:
-    """`F.name` resolves to ember.nn.functional.name on use (the module may load after the layers)."""
+    """`F.name` resolves to ember.nn.functional.name on first use (the module may load after the
+    layers); the function is then kept on this object, so later layer calls pay a plain lookup."""
 
     _mod = None
 
@@ -33,7 +34,9 @@ class _LazyFunctional:
         mod = _LazyFunctional._mod
         if mod is None:
             mod = _LazyFunctional._mod = importlib.import_module("ember.nn.functional")
-        return getattr(mod, name)
+        value = getattr(mod, name)
+        setattr(self, name, value)
+        return value
 
 
 F = _LazyFunctional()

@@ -1,6 +1,13 @@
 """ember: the PyTorch experience on NumPy. `import ember as torch`."""
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# PyTorch returns inf/nan silently (log(0), 0/0, exp overflow); NumPy warns. Silence NumPy's
+# floating-point RuntimeWarnings for calls made from ember's own modules only: a user's NumPy
+# code keeps its warnings.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
+
 from . import _dtypes
 from ._dtypes import (dtype, float32, float64, float16, bfloat16, complex64, complex128, int8, int16, int32,
                       int64, uint8, uint16, uint32, uint64, bool, float, double, half, cfloat, cdouble, short, int, long,

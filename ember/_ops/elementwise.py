@@ -190,6 +190,8 @@ class Div(Op):
         kind = (y if type(x) in _SCALARS else x).dtype.kind
         if kind == "b":
             _not_impl("div_floor_cpu" if rounding_mode == "floor" else "div_trunc_cpu", y if type(x) in _SCALARS else x)
+        if kind in "iu":
+            _check_int_divisor(x, y)
         if rounding_mode == "trunc":
             return xp.trunc(xp.true_divide(x, y)) if kind in "fV" else _int_trunc_div(xp, x, y)
         if rounding_mode == "floor":
@@ -209,6 +211,13 @@ class Div(Op):
 
 def _is_bool(v):
     return v.dtype.kind == "b" if type(v) not in _SCALARS else type(v) is builtins.bool
+
+
+def _check_int_divisor(x, y):
+    """Integer division, remainder and fmod by zero raise, as in PyTorch (NumPy would give 0).
+    x, y: a promoted pair (both of the result dtype, one may be a Python scalar)."""
+    if (y if type(x) in _SCALARS else x).dtype.kind in "iu" and (not y if type(y) in _SCALARS else not y.all()):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def _int_trunc_div(xp, x, y):
@@ -384,6 +393,7 @@ class Fmod(Op):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         x, y = _no_bool(promote(x, y), "fmod_cpu")
+        _check_int_divisor(x, y)
         return ctx.xp.fmod(x, y)
 
     def backward(ctx, g):
@@ -398,6 +408,7 @@ class Remainder(Op):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         x, y = _no_bool(promote(x, y), "remainder_cpu")
+        _check_int_divisor(x, y)
         return ctx.xp.remainder(x, y)
 
     def backward(ctx, g):

@@ -13,6 +13,7 @@ __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'am
 
 import builtins
 import math
+import warnings
 import collections
 import sys
 import types
@@ -170,6 +171,8 @@ class Mean(Op):
         ctx.n = _numel(x.shape, axes)
         if not axes:
             return x.copy()
+        if not ctx.n:                   # an empty reduction: nan, silently (NumPy would warn)
+            return ctx.xp.full(ctx.xp.sum(x, axis=axes, keepdims=keepdim).shape, float("nan"), dtype=x.dtype)
         return ctx.xp.mean(_compute_dtype(x), axis=axes, keepdims=keepdim).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
@@ -698,6 +701,14 @@ def _correction(dim, unbiased, correction):
     return dim, correction
 
 
+def _user_stacklevel():
+    """warnings.warn's stacklevel for the first caller outside ember (from the caller of this)."""
+    f, level = sys._getframe(2), 2
+    while f is not None and f.f_globals.get("__name__", "").startswith("ember."):
+        f, level = f.f_back, level + 1
+    return level
+
+
 class Var(Op):
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
         _float_only(x, "std and var only support floating point and complex dtypes")
@@ -706,8 +717,17 @@ class Var(Op):
         ctx.dof = _numel(x.shape, axes) - correction
         ctx.save_for_backward(x)
         xc = _compute_dtype(x)
-        out = ctx.xp.var(xc, axis=axes, ddof=correction, keepdims=keepdim) if axes else \
-            (xc - xc) / (1 - correction) if correction else xc - xc
+        if ctx.dof > 0:
+            out = ctx.xp.var(xc, axis=axes, ddof=correction, keepdims=keepdim) if axes else xc - xc
+        else:
+            name = "std" if isinstance(ctx, Std) else "var"
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).", UserWarning,
+                          stacklevel=_user_stacklevel())
+            with warnings.catch_warnings(), ctx.xp.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out = ctx.xp.var(xc, axis=axes, ddof=correction, keepdims=keepdim) if axes else \
+                    (xc - xc) / (1 - correction) if correction else xc - xc
         return out.astype(x.dtype, copy=False)
 
     def backward(ctx, g):

@@ -4,8 +4,7 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.error
+import threading
 import urllib.request
 
 import numpy as np
@@ -33,66 +32,73 @@ def _write_logs(logdir):
 
 
 def _get(base, path):
-    try:
-        with urllib.request.urlopen(base + path, timeout=5) as r:
-            return r.read()
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
+    with urllib.request.urlopen(base + path, timeout=DEADLINE_S) as r:
+        return r.read()
 
 
-def _poll(base, path, ready, end):
-    """GET path until ready(body) holds (the server loads the logdir in the background)."""
-    while time.monotonic() < end:
-        body = _get(base, path)
-        if body is not None and ready(body):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"TensorBoard never served {path}")
+def _serve(logdir, out):
+    """Start TensorBoard on a free port; returns (process, base URL or None); its output goes to `out`.
+
+    With --load_fast=false --reload_interval=0 --reload_task=blocking, TensorBoard reads the whole
+    logdir before it starts serving and then prints its URL, so once the URL line is out, every
+    request sees all the data: no polling. A reader thread copies the server's output (and keeps
+    the pipe drained); the test waits on an Event that it sets at the URL line or at EOF."""
+    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
+                             "127.0.0.1", "--port", "0", "--load_fast", "false", "--reload_interval", "0",
+                             "--reload_task", "blocking"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    found, base = threading.Event(), []
+
+    def pump():
+        for line in proc.stdout:
+            out.append(line)
+            m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+            if m and not base:
+                base.append(f"http://127.0.0.1:{m.group(1)}")
+                found.set()
+        found.set()                              # EOF: the server exited
+
+    threading.Thread(target=pump, daemon=True).start()
+    found.wait(DEADLINE_S)
+    return proc, (base[0] if base else None)
 
 
 def test_live_tensorboard_serves_ember_logs(tmp_path):
     logdir = tmp_path / "logs"
     _write_logs(str(logdir))
-    log = open(tmp_path / "server.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
-                             "127.0.0.1", "--port", "0", "--reload_interval", "1"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    end = time.monotonic() + DEADLINE_S
+    out = []
+    proc, base = _serve(logdir, out)
     try:
-        base = None
-        while base is None and time.monotonic() < end and proc.poll() is None:
-            m = re.search(r"http://127\.0\.0\.1:(\d+)/", (tmp_path / "server.log").read_text())
-            base = m and f"http://127.0.0.1:{m.group(1)}"
-            time.sleep(0.05)
-        assert base, (tmp_path / "server.log").read_text()
+        assert base, "".join(out)
 
-        scalars = json.loads(_poll(base, "/data/plugin/scalars/scalars?run=.&tag=loss", lambda b: b != b"[]", end))
+        scalars = json.loads(_get(base, "/data/plugin/scalars/scalars?run=.&tag=loss"))
         assert [(s[1], s[2]) for s in scalars] == [(0, 0.0), (1, 0.5), (2, 1.0)]
 
-        images = json.loads(_poll(base, "/data/plugin/images/images?run=.&tag=img&sample=0",
-                                  lambda b: b.startswith(b"[{"), end))
+        images = json.loads(_get(base, "/data/plugin/images/images?run=.&tag=img&sample=0"))
         png = _get(base, "/data/plugin/images/individualImage?" + images[0]["query"])
         from PIL import Image
         import io
         assert images[0]["step"] == 1 and Image.open(io.BytesIO(png)).size == (10, 8)
 
-        hist = json.loads(_poll(base, "/data/plugin/histograms/histograms?run=.&tag=h", lambda b: b != b"[]", end))
-        assert [b[2] for b in hist[0][2]] == [0, 2, 2, 2, 2, 2]
+        hist = json.loads(_get(base, "/data/plugin/histograms/histograms?run=.&tag=h"))
+        # TensorBoard's own conversion of the TensorFlow-style buckets: [left edge, right edge, count]
+        assert hist[0][1] == 1
+        assert np.array(hist[0][2]) == pytest.approx(np.array([[0.0, 1.8, 2], [1.8, 3.6, 2], [3.6, 5.4, 2],
+                                                               [5.4, 7.2, 2], [7.2, 9.0, 2]]))
 
-        text = json.loads(_poll(base, "/data/plugin/text/text?run=.&tag=note/text_summary",
-                                lambda b: b != b"[]", end))
+        text = json.loads(_get(base, "/data/plugin/text/text?run=.&tag=note/text_summary"))
         assert "<strong>ember</strong>" in text[0]["text"]
 
-        graph = _poll(base, "/data/plugin/graphs/graph?run=.", lambda b: b"node" in b, end).decode()
+        graph = _get(base, "/data/plugin/graphs/graph?run=.").decode()
         for name in ("input/x", "Net/Conv2d[conv1]/convolution", "Net/Sequential[fc]/Linear[0]/weight",
                      "output/output.1"):
             assert f'name: "{name}"' in graph
 
-        pr = json.loads(_poll(base, "/data/plugin/pr_curves/pr_curves?run=.&tag=pr", lambda b: b"precision" in b,
-                              end))["."][0]
+        pr = json.loads(_get(base, "/data/plugin/pr_curves/pr_curves?run=.&tag=pr"))["."][0]
         assert pr["true_positives"][:2] == [2, 2] and pr["false_positives"][:2] == [2, 1]
 
-        info = json.loads(_poll(base, "/data/plugin/projector/info?run=.", lambda b: b"embeddings" in b, end))
+        info = json.loads(_get(base, "/data/plugin/projector/info?run=."))
         assert info["embeddings"][0]["tensorName"] == "e:00000" and info["embeddings"][0]["tensorShape"] == [3, 2]
         tensor = _get(base, "/data/plugin/projector/tensor?run=.&name=e:00000")
         assert np.frombuffer(tensor, np.float32).tolist() == [0, 1, 2, 3, 4, 5]
@@ -104,4 +110,3 @@ def test_live_tensorboard_serves_ember_logs(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()

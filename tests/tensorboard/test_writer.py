@@ -3,7 +3,6 @@ import io
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 
@@ -222,6 +221,7 @@ def test_graph(tmp_path):
     for n in g.node:                                    # every input names a node of the graph
         assert all(i.split(":")[0] in nodes for i in n.input), n.name
     assert acc.Tags()["run_metadata"] == ["step1"]
+    assert [d.device for d in acc.RunMetadata("step1").step_stats.dev_stats] == ["/device:CPU:0"]
 
 
 def test_graph_of_plain_function_and_int_inputs(tmp_path):
@@ -236,34 +236,70 @@ def test_graph_of_plain_function_and_int_inputs(tmp_path):
     assert "output/output.1" in names and any(n.startswith("fn/") for n in names)
 
 
-def _masked_crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
 def test_records_are_valid_tfrecords(tmp_path):
+    """TensorBoard's own record reader checks every length and both masked CRC32Cs of each record."""
+    from tensorboard.compat.tensorflow_stub import errors
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import PyRecordReader_New
     with SummaryWriter(tmp_path) as w:
         for i in range(300):
             w.add_scalar(f"tag{i % 7}" * (i % 5 + 1), i * 0.1, i * 1000)
     (path,) = event_files(tmp_path)
-    raw = open(path, "rb").read()
-    pos = count = 0
-    while pos < len(raw):
-        (n,) = struct.unpack_from("<Q", raw, pos)
-        assert struct.unpack_from("<I", raw, pos + 8)[0] == _masked_crc32c(raw[pos:pos + 8])
-        data = raw[pos + 12:pos + 12 + n]
-        assert struct.unpack_from("<I", raw, pos + 12 + n)[0] == _masked_crc32c(data)
-        pos += 16 + n
-        count += 1
-    assert count == 301                          # file_version + 300 scalars
+    reader = PyRecordReader_New(path)
+    sizes = []
+    while True:
+        try:
+            reader.GetNext()                     # raises DataLossError on a bad CRC
+        except errors.OutOfRangeError:
+            break
+        sizes.append(len(reader.record()))
+    assert len(sizes) == 301                     # file_version + 300 scalars
+    assert sum(16 + n for n in sizes) == os.path.getsize(path)   # length, 2 CRCs: nothing else in the file
     events = read_events(tmp_path)
     assert events[0].file_version == "brain.Event:2"
     assert [ev.step for ev in events[1:]] == [i * 1000 for i in range(300)]
+
+
+def test_records_framed_by_tensorboardx_without_fsync(tmp_path, monkeypatch):
+    """Framing is tensorboardX's RecordWriter (CRC32C from the native crc32c package); like PyTorch's
+    writer, flushing never fsyncs."""
+    from tensorboardX.crc32c import _crc32c_native
+    from tensorboardX.record_writer import RecordWriter
+    assert _crc32c_native is not None, "the crc32c package (ember[tensorboard]) is not installed"
+    synced = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    w = SummaryWriter(tmp_path)
+    assert isinstance(w.file_writer._records, RecordWriter)
+    w.add_scalar("a", 1.0, 1)
+    w.flush()
+    w.close()
+    assert synced == []
+    assert [ev.step for ev in read_events(tmp_path)] == [0, 1]
+
+
+def test_event_file_names_unique_per_writer(tmp_path):
+    writers = [SummaryWriter(tmp_path, filename_suffix=".s") for _ in range(3)]
+    writers.append(SummaryWriter(tmp_path))
+    for w in writers:
+        w.close()
+    names = [os.path.basename(f) for f in event_files(tmp_path)]
+    assert len(names) == 4
+    pattern = r"events\.out\.tfevents\.\d{10}\." + re.escape(socket.gethostname()) + r"\.%d\.(\d+)(\.s)?" % os.getpid()
+    uids = [int(re.fullmatch(pattern, n).group(1)) for n in names]
+    assert len(set(uids)) == 4
+
+
+def test_scalar_arguments_checked_on_the_calling_thread(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        with pytest.raises(UnicodeEncodeError):
+            w.add_scalar("bad\ud800", 1.0, 1)
+        with pytest.raises(TypeError):
+            w.add_scalar(3, 1.0, 1)
+        with pytest.raises(ValueError):
+            w.add_scalar("a", 1.0, 1 << 63)
+        w.add_scalar("a", 1e300, -(1 << 63))         # float32 overflow: inf, as protobuf stores it
+        w.add_scalar("a", float("nan"), (1 << 63) - 1)
+    values = [(e.step, e.value) for e in accumulator(tmp_path).Scalars("a")]
+    assert values[0] == (-(1 << 63), float("inf")) and values[1][0] == (1 << 63) - 1 and values[1][1] != values[1][1]
 
 
 def test_default_logdir_comment_suffix(tmp_path, monkeypatch):
@@ -292,23 +328,18 @@ def test_flush_queue_and_close(tmp_path):
     w.close()
 
 
-def _wait_for(pred, tries=500):
-    import time
-    for _ in range(tries):                         # bounded poll of the background writer
-        if pred():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_background_writer_max_queue_and_flush_secs(tmp_path):
+    """No flush() here: the background thread writes when max_queue events are pending, or after
+    flush_secs; wait_written() waits for it on a condition the writer signals after each write."""
     w = SummaryWriter(tmp_path / "q", max_queue=3)
     for i in range(3):
         w.add_scalar("a", i, i)
-    assert _wait_for(lambda: len(read_events(tmp_path / "q")) == 4)
+    assert w.file_writer.wait_written(4, timeout=30)
+    assert len(read_events(tmp_path / "q")) == 4
     w2 = SummaryWriter(tmp_path / "t", flush_secs=0.05)
     w2.add_text("t", "x")
-    assert _wait_for(lambda: len(read_events(tmp_path / "t")) == 2)
+    assert w2.file_writer.wait_written(2, timeout=30)
+    assert len(read_events(tmp_path / "t")) == 2
     w.close()
     w2.close()
 

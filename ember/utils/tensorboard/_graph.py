@@ -27,13 +27,13 @@ from tensorboardX.proto.versions_pb2 import VersionDef
 
 from ..._tensor import Tensor
 from ...autograd.graph import AccumulateGrad, edge
+from ._proto import run_metadata
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _BACKWARD = re.compile(r"Backward\d*$")
 
 # RunMetadata { step_stats { dev_stats { device: "/device:CPU:0" } } }, as PyTorch writes it
-_DEVICE = b"\x0a\x0d/device:CPU:0"
-_RUN_METADATA = b"\x0a" + bytes([len(_DEVICE) + 2]) + b"\x0a" + bytes([len(_DEVICE)]) + _DEVICE
+_RUN_METADATA = run_metadata("/device:CPU:0")
 
 
 def op_name(node):

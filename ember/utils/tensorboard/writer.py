@@ -1,10 +1,21 @@
 """`SummaryWriter`: TensorBoard event files from ember, with `torch.utils.tensorboard` semantics.
 
-Summaries are tensorboardX protobufs (their encoders are reused wherever they produce what PyTorch
-produces); the event file itself is written here: events are serialized on the calling thread into
-a deque and a background thread frames them as TFRecords (length, masked CRC32C) and writes them
-out when `max_queue` events are pending, every `flush_secs`, on `flush()` and on `close()`.
-Scalars, the hot path, are encoded by hand (a few bytes around a cached tag).
+What encodes what (nothing here writes CRCs or protobuf wire bytes by hand):
+
+* Event records: `tensorboardX.record_writer.RecordWriter` frames each serialized event as a
+  TFRecord (length, masked CRC32C, data, masked CRC32C). tensorboardX computes the CRC with the
+  native `crc32c` package (installed by the `ember[tensorboard]` extra), else in pure Python.
+* Events: `tensorboardX.proto.event_pb2.Event` (wall_time, step and one of file_version, summary,
+  graph_def, tagged_run_metadata, session_log), serialized by protobuf (`SerializeToString`).
+* Summaries: tensorboardX's `summary` helpers (histograms, PNG images, text, PR curves, custom
+  scalars) and its protos (scalars, tensors, audio, video, hparams, mesh); PNG and GIF images are
+  encoded by Pillow, WAV audio by the standard library. The few fields PyTorch writes that
+  tensorboardX's protos lack are encoded by protobuf's own field encoders (see `_proto.py`).
+
+Writing is asynchronous: `add_scalar` only appends (tag, value, step, wall time) to a deque, other
+calls append an `Event`; a background thread builds, serializes and frames the pending events and
+writes them out when `max_queue` are pending, every `flush_secs`, on `flush()` and on `close()`.
+Like PyTorch's writer, flushing hands the bytes to the OS and never fsyncs.
 """
 import atexit
 import collections
@@ -13,7 +24,6 @@ import itertools
 import json
 import os
 import socket
-import struct
 import threading
 import time
 import weakref
@@ -22,133 +32,22 @@ import numpy as np
 
 try:
     from tensorboardX import summary as _tbx
-    from tensorboardX.proto.event_pb2 import Event, SessionLog
+    from tensorboardX.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
     from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
     from tensorboardX.proto.tensor_pb2 import TensorProto
     from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+    from tensorboardX.record_writer import RecordWriter
 except ImportError as e:   # pragma: no cover - depends on the environment
     raise ImportError("ember.utils.tensorboard needs the tensorboardX package to encode summaries; "
                       "install it with: pip install 'ember[tensorboard]'") from e
 
 from ..._tensor import Tensor as _Tensor
 from ._convert import figure_to_chw, make_np, to_hwc, to_uint8, video_frames
+from ._proto import add_uint32
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
-# ---- TFRecord framing: CRC32C (Castagnoli), table driven, 4 bytes per step ---------------------
-_POLY = 0x82F63B78
-
-
-def _shift8(table):
-    """Each entry pushed through 8 more steps of the (reflected) CRC register."""
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(_POLY), table >> 1).astype(np.uint32)
-    return table
-
-
-_t = [_shift8(np.arange(256, dtype=np.uint32))]
-for _ in range(3):
-    _t.append(_shift8(_t[-1]))
-_T0, _T1, _T2, _T3 = (t.tolist() for t in _t)   # _Tk: a byte followed by k zero bytes
-del _t
-
-
-def _crc32c(data):
-    crc = 0xFFFFFFFF
-    n = len(data) >> 2
-    if n:
-        for w in struct.unpack_from("<%dI" % n, data):
-            x = crc ^ w
-            crc = _T3[x & 0xFF] ^ _T2[(x >> 8) & 0xFF] ^ _T1[(x >> 16) & 0xFF] ^ _T0[x >> 24]
-    for b in data[n << 2:]:
-        crc = _T0[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked_crc(data):
-    c = _crc32c(data)
-    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-_pack_q = struct.Struct("<Q").pack
-_pack_i = struct.Struct("<I").pack
-_pack_d = struct.Struct("<d").pack
-_pack_f = struct.Struct("<f").pack
-_headers = {}
-
-
-def _frame(data):
-    """One TFRecord: length, its masked CRC, the data, the data's masked CRC."""
-    n = len(data)
-    head = _headers.get(n)
-    if head is None:
-        h = _pack_q(n)
-        head = h + _pack_i(_masked_crc(h))
-        if len(_headers) < 65536:
-            _headers[n] = head
-    return head + data + _pack_i(_masked_crc(data))
-
-
-# ---- hand-written protobuf pieces ------------------------------------------------------------
-_SMALL = [bytes((i,)) for i in range(128)]
-
-
-def _varint(n):
-    if 0 <= n < 128:
-        return _SMALL[n]
-    n &= (1 << 64) - 1                 # int64 fields: negative values as two's complement
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field(key, payload):
-    """A length-delimited field; key is the encoded tag byte."""
-    return key + _varint(len(payload)) + payload
-
-
-# Event fields: wall_time 1 (double), step 2 (int64), file_version 3, graph_def 4, summary 5,
-# session_log 7, tagged_run_metadata 8.
-_FILE_VERSION, _GRAPH_DEF, _SUMMARY, _RUN_METADATA = b"\x1a", b"\x22", b"\x2a", b"\x42"
-
-
-def _event_head(step, walltime):
-    """Event.wall_time and Event.step (left out when 0, as proto3 does)."""
-    out = b"\x09" + _pack_d(time.time() if walltime is None else walltime)
-    if step is not None:
-        step = int(step)
-        if step:
-            out += b"\x10" + _varint(step)
-    return out
-
-
-def _event(key, payload, step, walltime):
-    return _event_head(step, walltime) + _field(key, payload)
-
-
-_scalar_heads = {}
-
-
-def _scalar_head(tag):
-    """Event.summary -> Summary.value -> (tag, simple_value key): all but the float itself."""
-    value = _field(b"\x0a", tag.encode("utf-8")) + b"\x15"
-    head = _field(b"\x0a", value + b"\0\0\0\0")[:-4]     # lengths count the 4 float bytes
-    head = _field(_SUMMARY, head + b"\0\0\0\0")[:-4]
-    if len(_scalar_heads) > 100000:
-        _scalar_heads.clear()
-    _scalar_heads[tag] = head
-    return head
-
-
-def _float32_bytes(v):
-    try:
-        return _pack_f(v)
-    except OverflowError:              # beyond float32: +-inf, as protobuf would store it
-        with np.errstate(over="ignore"):
-            return np.float32(v).tobytes()
+_I64 = 1 << 63
 
 
 def _to_float(value):
@@ -167,7 +66,51 @@ def _item(x):
     return make_np(x).reshape(-1)[0].item() if not isinstance(x, (int, float)) else x
 
 
+def _step(step):
+    if step is None:
+        return None
+    step = int(step)
+    if not -_I64 <= step < _I64:
+        raise ValueError(f"step {step} does not fit in an int64")
+    return step
+
+
+# Tags already known to be valid protobuf strings: add_scalar checks a new tag on the calling
+# thread (a bad one raises there, as in PyTorch), so the background thread cannot fail on it.
+_valid_tags = set()
+
+
+def _check_tag(tag):
+    Summary.Value(tag=tag)
+    if len(_valid_tags) >= 100000:
+        _valid_tags.clear()
+    _valid_tags.add(tag)
+
+
+def _event(step, walltime, **what):
+    return Event(wall_time=time.time() if walltime is None else walltime, step=_step(step), **what)
+
+
+def _scalar_event(tag, value, step, walltime):
+    """The serialized Event of one `add_scalar` (a Summary.Value with simple_value)."""
+    event = Event(wall_time=walltime, step=step)
+    event.summary.value.add(tag=tag, simple_value=value)
+    return event.SerializeToString()
+
+
 # ---- event file -----------------------------------------------------------------------------
+class _RecordFile(RecordWriter):
+    """tensorboardX's TFRecord writer, whose flush() also fsyncs: here flush() only hands the bytes to
+    the OS, as PyTorch's event writer does (an fsync per batch of events costs milliseconds)."""
+
+    def flush(self):
+        self._writer.flush()
+
+    @property
+    def closed(self):
+        return self._writer.closed
+
+
 _uids = itertools.count()
 _open_writers = weakref.WeakSet()
 
@@ -191,15 +134,17 @@ class FileWriter:
 
     def _open(self):
         os.makedirs(self._logdir, exist_ok=True)
+        # unique per writer, as PyTorch names them: time, host, pid, a per-process counter
         name = "events.out.tfevents.%010d.%s.%s.%s%s" % (time.time(), socket.gethostname(), os.getpid(),
                                                          next(_uids), self._suffix)
         self._path = os.path.join(self._logdir, name)
-        self._file = open(self._path, "wb")
+        self._records = _RecordFile(self._path)
         self._pending = collections.deque()
-        self._lock = threading.Lock()
+        self._written_cond = threading.Condition()     # guards the file and _written
+        self._written = 0
         self._wake = threading.Event()
         self._closed = False
-        self._put(_event(_FILE_VERSION, b"brain.Event:2", None, None))
+        self._put(_event(None, None, file_version="brain.Event:2"))
         self.flush()
         self._thread = threading.Thread(target=self._run, name="ember-tensorboard-writer", daemon=True)
         self._thread.start()
@@ -209,27 +154,39 @@ class FileWriter:
         return self._logdir
 
     # -- queueing ---------------------------------------------------------------------------
-    def _put(self, event_bytes):
+    def _put(self, item):
+        """Queue an Event, its serialized bytes or a scalar's (tag, value, step, walltime)."""
         if self._closed:
             return
         q = self._pending
-        q.append(event_bytes)
+        q.append(item)
         if len(q) >= self._max_queue and not self._wake.is_set():
             self._wake.set()
 
     def _add_scalar(self, tag, value, step, walltime):
-        head = _scalar_heads.get(tag) or _scalar_head(tag)
-        self._put(_event_head(step, walltime) + head + _float32_bytes(value))
+        """The hot path: checks on this thread, the Event is built by the background thread."""
+        if tag not in _valid_tags:
+            _check_tag(tag)
+        if step is not None:
+            step = _step(step)
+        self._put((tag, value, step, time.time() if walltime is None else float(walltime)))
 
     def _drain(self):
-        with self._lock:
+        with self._written_cond:
             q = self._pending
-            parts = []
+            records = self._records
+            if not q or records.closed:
+                return
+            n = 0
             while q:
-                parts.append(_frame(q.popleft()))
-            if parts and not self._file.closed:
-                self._file.write(b"".join(parts))
-                self._file.flush()
+                item = q.popleft()
+                kind = type(item)
+                records.write(_scalar_event(*item) if kind is tuple else
+                              item if kind is bytes else item.SerializeToString())
+                n += 1
+            records.flush()
+            self._written += n
+            self._written_cond.notify_all()
 
     def _run(self):
         while not self._closed:
@@ -237,22 +194,28 @@ class FileWriter:
             self._wake.clear()
             self._drain()
 
+    def wait_written(self, count, timeout=None):
+        """Block until `count` events (the file_version event included) are in this event file, written
+        by the background thread, flush() or close(); returns False if `timeout` seconds pass first."""
+        with self._written_cond:
+            return self._written_cond.wait_for(lambda: self._written >= count, timeout)
+
     # -- the FileWriter API -----------------------------------------------------------------
     def add_event(self, event, step=None, walltime=None):
         event.wall_time = time.time() if walltime is None else walltime
         if step is not None:
             event.step = int(step)
-        self._put(event.SerializeToString())
+        self._put(event.SerializeToString())        # now: the caller may reuse its Event
 
     def add_summary(self, summary, global_step=None, walltime=None):
-        self._put(_event(_SUMMARY, summary.SerializeToString(), global_step, walltime))
+        self._put(_event(global_step, walltime, summary=summary))
 
     def add_graph(self, graph_profile, walltime=None):
         """graph_profile: (GraphDef, serialized RunMetadata), as `_graph.graph` returns them."""
         graph_def, run_metadata = graph_profile
-        self._put(_event(_GRAPH_DEF, graph_def.SerializeToString(), None, walltime))
-        tagged = _field(b"\x0a", b"step1") + _field(b"\x12", run_metadata)
-        self._put(_event(_RUN_METADATA, tagged, None, walltime))
+        self._put(_event(None, walltime, graph_def=graph_def.SerializeToString()))
+        tagged = TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
+        self._put(_event(None, walltime, tagged_run_metadata=tagged))
 
     def flush(self):
         if not self._closed:
@@ -266,8 +229,8 @@ class FileWriter:
         self._wake.set()
         self._thread.join()
         self._drain()
-        with self._lock:
-            self._file.close()
+        with self._written_cond:
+            self._records.close()
 
     def reopen(self):
         """After close(): continue in a new event file in the same directory."""
@@ -282,14 +245,6 @@ def _plugin_metadata(name, content=b""):
 
 def _shape(dims):
     return TensorShapeProto(dim=[TensorShapeProto.Dim(size=int(d)) for d in dims])
-
-
-def _extra_field(msg, number, values):
-    """Add a packed varint field that tensorboardX's copy of the .proto lacks (kept as unknown)."""
-    if values:
-        payload = b"".join(_varint(int(v)) for v in values)
-        msg.MergeFromString(_varint(number << 3 | 2) + _varint(len(payload)) + payload)
-    return msg
 
 
 def _scalar_tensor_summary(tag, value, double_precision):
@@ -334,7 +289,7 @@ def _tensor_summary(tag, tensor):
     dtype, field, convert = kind
     proto = TensorProto(dtype=dtype, tensor_shape=_shape(arr.shape))
     if field is None:       # uint8 goes to uint32_val (field 16), absent from tensorboardX's proto
-        _extra_field(proto, 16, convert(arr))
+        add_uint32(proto, 16, convert(arr))
     else:
         getattr(proto, field).extend(convert(arr))
     return Summary(value=[Summary.Value(tag=tag, metadata=_plugin_metadata("tensor"), tensor=proto)])
@@ -440,7 +395,7 @@ def _mesh_summary(tag, vertices, colors, faces, config_dict):
         if arr.ndim != 3:
             raise ValueError(f"Tensor shape should be of shape BxNx3, but got {list(arr.shape)}.")
         data = MeshPluginData(version=0, name=tag, content_type=kind, json_config=json_config, shape=arr.shape)
-        content = data.SerializeToString() + b"\x38" + _varint(components)      # field 7: components
+        content = add_uint32(data, 7, components, repeated=False).SerializeToString()   # 7: components
         proto = TensorProto(dtype="DT_FLOAT", float_val=arr.reshape(-1).tolist(), tensor_shape=_shape(arr.shape))
         values.append(Summary.Value(tag=f"{tag}_{name}", tensor=proto, metadata=_plugin_metadata("mesh", content)))
     return Summary(value=values)

@@ -15,10 +15,21 @@ class _Backend:
 
     # scatter-add: out[idx] += values, accumulating repeated indices
     def index_add(self, out, index, values):
+        self.scatter("add", out, index, values)
+
+    def scatter(self, op, out, index, values):
+        """`xp.<op>.at(out, index, values)` for op in add, multiply, maximum, minimum: out[index] op= values,
+        every repeated index taking effect. CuPy has `.at` only for some ops and dtypes (CUDA atomics)."""
         if self.xp is _np:
-            _np.add.at(out, index, values)
+            getattr(_np, op).at(out, index, values)
+            return
+        dt = out.dtype
+        if dt in _CUPY_AT.get(op, ()):
+            getattr(self.xp, op).at(out, index, self.xp.asarray(values, dtype=dt))
+        elif op == "add" and dt == _np.int64:    # two's-complement addition: the same bits as uint64
+            self.xp.add.at(out.view(_np.uint64), index, self.xp.asarray(values, dtype=dt).view(_np.uint64))
         else:
-            self.xp.add.at(out, index, values)
+            _scatter_by_sorting(self.xp, op, out, index, values)
 
     def sliding_window_view(self, x, window_shape, axis):
         if self.xp is _np:
@@ -38,6 +49,48 @@ class _Backend:
 
     def asnumpy(self, a):
         return a if self.xp is _np else self.xp.asnumpy(a)
+
+
+# dtypes CuPy's `ufunc.at` supports (CUDA atomics): no int64, int8/16, bool, complex
+_CUPY_AT = {
+    "add": frozenset(_np.dtype(c) for c in "iILQefd"),
+    "maximum": frozenset(_np.dtype(c) for c in "iILQfd"),
+    "minimum": frozenset(_np.dtype(c) for c in "iILQfd"),
+}
+
+
+def accumulate(xp, op, x, axis):
+    """`xp.<op>.accumulate(x, axis=axis)` (running maximum/minimum ...) for either array module: CuPy has
+    `ufunc.accumulate` only for add and multiply."""
+    if xp is _np or op in ("add", "multiply"):
+        return getattr(xp, op).accumulate(x, axis=axis)
+    f = getattr(xp, op)
+    y = xp.moveaxis(x, axis, -1).copy()
+    n, k = y.shape[-1], 1
+    while k < n:                                   # Hillis-Steele scan: log2(n) steps
+        y[..., k:] = f(y[..., k:], y[..., :-k])
+        k *= 2
+    return xp.moveaxis(y, -1, axis)
+
+
+def _scatter_by_sorting(xp, op, out, index, values):
+    """out[index] op= values with repeated indices combined first (segmented scan over the sorted
+    positions), for the ops/dtypes without a CuPy `.at`."""
+    lin = xp.arange(out.size).reshape(out.shape)[index]
+    if not lin.size:
+        return
+    v = xp.broadcast_to(xp.asarray(values, dtype=out.dtype), lin.shape).reshape(-1)
+    lin = lin.reshape(-1)
+    order = xp.argsort(lin)
+    seg, v = lin[order], v[order]
+    f = getattr(xp, op)
+    n, k = seg.size, 1
+    while k < n:
+        v[k:] = xp.where(seg[k:] == seg[:-k], f(v[k:], v[:-k]), v[k:])
+        k *= 2
+    last = xp.concatenate([seg[1:] != seg[:-1], xp.ones(1, dtype=bool)])
+    pos = xp.unravel_index(seg[last], out.shape)
+    out[pos] = f(out[pos], v[last])
 
 
 class device:
@@ -99,14 +152,18 @@ class device:
 
     def __enter__(self):
         from . import _factory
-        self._prev = _factory._default_device[0]
-        _factory._default_device[0] = self
+        dev = resolve(self)
+        _ctx_stack.append(_factory._default_device[0])
+        _factory._default_device[0] = dev
         return self
 
     def __exit__(self, *exc):
         from . import _factory
-        _factory._default_device[0] = getattr(self, "_prev", CPU)
+        _factory._default_device[0] = _ctx_stack.pop() if _ctx_stack else CPU
         return False
+
+
+_ctx_stack = []     # default devices saved by `with ember.device(...)` (devices are shared objects)
 
 
 _NP_BACKEND = _Backend(_np)
@@ -157,6 +214,16 @@ def resolve(dev):
         d.backend = _cuda_state["backend"]
         return d
     raise RuntimeError(f"ember has no backend for device type '{d.type}'")
+
+
+def transfer(a, src, dst):
+    """A copy of backend array `a` (on device `src`) on device `dst` (both resolved devices)."""
+    if dst.xp is _np:
+        return src.backend.asnumpy(a)
+    with dst.xp.cuda.Device(dst.index):      # CuPy allocates on the *current* device
+        if src.xp is _np:
+            return dst.xp.asarray(a)
+        return dst.xp.array(a, copy=True)    # device -> device (asarray would keep it where it is)
 
 
 def device_of_array(a):

@@ -508,20 +508,20 @@ class Tensor:
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (CUDA backend), for faster host-to-device copies."""
         from ._device import _cupy
-        cp = _cupy()
-        if cp is None:
+        if _cupy() is None:
             raise RuntimeError("Cannot access accelerator device when none is available.")
         if self._device.type != "cpu":
             raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
-        import cupyx
-        a = cupyx.empty_pinned(self._data.shape, dtype=self._data.dtype)
-        a[...] = self._data
-        t = Tensor._wrap(a, self._device)
-        t.__dict__["_pinned"] = True
-        return t
+        if self.is_pinned():
+            return self
+        from .cuda import _pin
+        return _pin(self)
 
     def is_pinned(self, device=None):
-        return self.__dict__.get("_pinned", False)
+        if self._device.type != "cpu" or not isinstance(self._data, _np.ndarray):
+            return False
+        from .cuda import _is_pinned_array, _pinned
+        return bool(_pinned) and _is_pinned_array(self._data)
 
     def share_memory_(self):
         return self

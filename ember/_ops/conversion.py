@@ -4,7 +4,7 @@
 __all__ = ['clone']
 
 from .. import _dtypes
-from .._device import resolve
+from .._device import resolve, transfer
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method
@@ -13,26 +13,19 @@ _wrap = Tensor._wrap
 
 
 class ToCopy(Op):
+    """dtype cast and/or device move. forward casts on the input's device; a move to another device is
+    done by `tensor_to` on the result (Op.apply makes its output an array of the input's device)."""
+
     def forward(ctx, x, dtype=None, device=None, copy=False):
         ctx.in_dtype = _dtypes.from_np(x.dtype)
         ctx.in_device = ctx.device
-        if device is not None and device is not ctx.device:
-            if ctx.device.type == "cpu":
-                x = device.xp.asarray(x)
-            else:
-                x = ctx.device.backend.asnumpy(x) if device.type == "cpu" else device.xp.asarray(x)
-            if dtype is not None and x.dtype != dtype.np:
-                x = x.astype(dtype.np)
-            self_dev = device
-            ctx.out_device = self_dev
-            return x
-        ctx.out_device = ctx.device
+        ctx.out_device = ctx.device if device is None else device
         if dtype is not None and x.dtype != dtype.np:
             if dtype.np.kind in "iu" and x.dtype.kind == "f":
                 with _np_errstate(ctx.xp):
                     return x.astype(dtype.np)
             return x.astype(dtype.np)
-        return x.copy() if copy else x
+        return x.copy() if copy and device is None else x
 
     def backward(ctx, g):
         if ctx.in_device is not ctx.out_device:
@@ -83,6 +76,7 @@ def tensor_to(self, *args, **kwargs):
         return self.clone() if copy else self
     out = ToCopy.apply(self, dtype=dtype, device=dev)
     if dev is not None:
+        out._data = transfer(out._data, self._device, dev)
         out._device = dev
     return out
 

@@ -279,14 +279,14 @@ class Einsum(Op):
                 if c in seen:               # repeated subscript (a diagonal): tie a new letter with eye
                     new = next(fresh)
                     subs.append(c + new)
-                    args.append(eye(n, dtype=g.dtype))
+                    args.append(eye(n, dtype=g.dtype, device=g.device))
                     c = new
                 seen[c] = n
                 target += c
             for c in target:
                 if not any(c in s for s in subs):     # summed away in the forward: broadcast back
                     subs.append(c)
-                    args.append(ones(seen[c], dtype=g.dtype))
+                    args.append(ones(seen[c], dtype=g.dtype, device=g.device))
             grads.append(Einsum.apply(*args, eq=",".join(subs) + "->" + target))
         return tuple(grads)
 
@@ -364,7 +364,7 @@ class Trace(Op):
 
     def backward(ctx, g):
         from .._factory import eye
-        return g * eye(*ctx.shape, dtype=g.dtype)
+        return g * eye(*ctx.shape, dtype=g.dtype, device=g.device)
 
 
 @method
@@ -585,7 +585,7 @@ class LinalgQr(Op):
         Y, U, gU, gV = A[..., m:], R[..., :m], gR[..., :m], gR[..., m:]
         gX = _qr_grad(Q, U, gQ + Y @ gV.mT, gU)
         gY = Q @ gV
-        return gX @ eye(m, n, dtype=Q.dtype) + gY @ eye(n, dtype=Q.dtype)[m:]
+        return gX @ eye(m, n, dtype=Q.dtype, device=Q.device) + gY @ eye(n, dtype=Q.dtype, device=Q.device)[m:]
 
 
 def _qr_grad(Q, R, gQ, gR):
@@ -682,8 +682,10 @@ def svd(input, some=True, compute_uv=True):
         from .._factory import zeros
         S = LinalgSvd.apply(input, full_matrices=False)[1]
         m, n = input.shape[-2:]
-        return result_type("svd", ("U", "S", "V"))(zeros(input.shape[:-2] + (m, m), dtype=input.dtype), S,
-                                                    zeros(input.shape[:-2] + (n, n), dtype=input.dtype))
+        return result_type("svd", ("U", "S", "V"))(zeros(input.shape[:-2] + (m, m), dtype=input.dtype,
+                                                          device=input.device), S,
+                                                    zeros(input.shape[:-2] + (n, n), dtype=input.dtype,
+                                                          device=input.device))
     U, S, Vh = LinalgSvd.apply(input, full_matrices=not some)
     return result_type("svd", ("U", "S", "V"))(U, S, Vh.mT)
 

@@ -1284,9 +1284,9 @@ class Scatter(Op):
         if reduce in ("sum", "mean"):
             ctx.device.backend.index_add(out, pos, src)
         elif reduce == "prod":
-            xp.multiply.at(out, pos, src)
+            ctx.device.backend.scatter("multiply", out, pos, src)
         else:
-            (xp.maximum if reduce == "amax" else xp.minimum).at(out, pos, src)
+            ctx.device.backend.scatter("maximum" if reduce == "amax" else "minimum", out, pos, src)
         if reduce == "mean":
             count = xp.ones(x.shape, dtype=x.dtype) if include_self else xp.zeros(x.shape, dtype=x.dtype)
             if not include_self:

@@ -19,6 +19,7 @@ import sys
 import types
 
 from .. import _dtypes
+from .._device import accumulate as _accumulate
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method
@@ -262,7 +263,7 @@ class ProdOthers(Op):
         x, = ctx.saved_tensors
         n = x.shape[-1]
         from .._factory import eye
-        e = eye(n, dtype=x.dtype)
+        e = eye(n, dtype=x.dtype, device=x.device)
         rows = x.reshape(x.shape[:-1] + (1, n)) * (1 - e) + e
         return ((ProdOthers.apply(rows) * (1 - e)) * g.reshape(g.shape[:-1] + (1, n))).sum(-1)
 
@@ -546,7 +547,7 @@ class Mode(_Select):
         n = s.shape[-1]
         pos = xp.arange(n)
         new_run = xp.concatenate([xp.ones(s.shape[:-1] + (1,), dtype=bool), s[..., 1:] != s[..., :-1]], -1)
-        start = xp.maximum.accumulate(xp.where(new_run, pos, 0), axis=-1)
+        start = _accumulate(xp, "maximum", xp.where(new_run, pos, 0), -1)
         run_end = xp.concatenate([new_run[..., 1:], xp.ones(s.shape[:-1] + (1,), dtype=bool)], -1)
         length = xp.where(run_end, pos - start + 1, 0)
         best = xp.expand_dims(xp.argmax(length, axis=-1), -1)      # first (smallest) most frequent value
@@ -576,12 +577,12 @@ class Sort(_Select):
 def _cum_pick(fn):
     """Index of the running max/min (the latest among equals; NaN propagates, as in PyTorch)."""
     def pick(xp, x, axis):
-        best = getattr(xp, fn).accumulate(x, axis=axis)
+        best = _accumulate(xp, fn, x, axis)
         shape = [1] * x.ndim
         shape[axis] = x.shape[axis]
         pos = xp.arange(x.shape[axis]).reshape(shape)
         hit = (x == best) | (xp.isnan(x) if x.dtype.kind in "fcV" else False)
-        return xp.maximum.accumulate(xp.where(hit, pos, 0), axis=axis)
+        return _accumulate(xp, "maximum", xp.where(hit, pos, 0), axis)
     return staticmethod(pick)
 
 
@@ -895,7 +896,7 @@ class Cumprod(Op):
         from .._factory import eye, ones
         n = x.shape[d]
         xt, gt = x.transpose(d, -1), g.transpose(d, -1)
-        e = eye(n, dtype=x.dtype)
+        e = eye(n, dtype=x.dtype, device=x.device)
         rows = xt.reshape(xt.shape[:-1] + (1, n)) * (1 - e) + e
         upper = _wrap(x._device.xp.triu(x._device.xp.ones((n, n), dtype=x._data.dtype)), x._device)
         return ((rows.cumprod(-1) * upper) * gt.reshape(gt.shape[:-1] + (1, n))).sum(-1).transpose(d, -1)

@@ -551,7 +551,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if mode == "bicubic":
         pos = [_grid_coord(c, m, padding_mode, align_corners, apply_padding=False) for c, m in zip(coords, sizes)]
         base = [_np.floor(be.asnumpy(p._data)) for p in pos]
-        wts = [_cubic_weights(p - p._device.xp.asarray(b, dtype=p._data.dtype)) for p, b in zip(pos, base)]
+        wts = [_cubic_weights(p - _on_device(b, p)) for p, b in zip(pos, base)]
         taps = []
         for i in range(4):
             for j in range(4):
@@ -571,7 +571,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                 out = _zero_link(out, grid)     # torch reports a zero (not a missing) grid gradient
         else:
             lo = [_np.floor(h) for h in host]
-            fr = [p - p._device.xp.asarray(b, dtype=p._data.dtype) for p, b in zip(pos, lo)]
+            fr = [p - _on_device(b, p) for p, b in zip(pos, lo)]
             lo_i = [_np.where(_np.isfinite(b), b, -2).astype(_np.int64) for b in lo]
             taps = []
             for bits in itertools.product((0, 1), repeat=nd):
@@ -593,3 +593,9 @@ def _zero_link(out, grid):
     from .._tensor import Tensor
     z = where(Tensor._wrap(grid._device.xp.zeros((), bool), grid._device), grid, 0.0).sum(-1)
     return out + z.reshape((grid.shape[0], 1) + tuple(grid.shape[1:-1]))
+
+
+def _on_device(host, like):
+    """A host array as a constant tensor on `like`'s device and dtype (a raw CuPy array is no operand)."""
+    from .._tensor import Tensor
+    return Tensor._wrap(like._device.xp.asarray(host, dtype=like._data.dtype), like._device)

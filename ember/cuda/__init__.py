@@ -1,4 +1,6 @@
 """ember.cuda: device queries backed by CuPy when a CUDA device is present."""
+import weakref
+
 from .._device import _cupy
 
 
@@ -103,3 +105,53 @@ class device:
     def __exit__(self, *a):
         if is_available():
             set_device(self.prev)
+
+
+# ---- page-locked (pinned) host memory --------------------------------------------------------------
+_pinned = {}     # id(host array allocated by cupyx.empty_pinned) -> weakref to it
+
+
+def _pinned_empty(shape, dtype):
+    """A NumPy array in page-locked host memory (cupyx.empty_pinned), remembered as pinned."""
+    import cupyx
+    a = cupyx.empty_pinned(shape, dtype=dtype)
+    root = _root(a)
+    key = id(root)
+    _pinned[key] = weakref.ref(root, lambda _, key=key: _pinned.pop(key, None))
+    return a
+
+
+def _is_pinned_array(a):
+    """True if host array `a` (or the array it views) lives in memory from `_pinned_empty`."""
+    root = _root(a)
+    ref = _pinned.get(id(root))
+    return ref is not None and ref() is root
+
+
+def _root(a):
+    import numpy as np
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+_PinMemory = None
+
+
+def _pin(t):
+    """t copied into pinned memory; differentiable (PinMemoryBackward0 passes the gradient through)."""
+    global _PinMemory
+    if _PinMemory is None:
+        from .._ops._op import Op
+
+        class PinMemory(Op):
+            def forward(ctx, x):
+                a = _pinned_empty(x.shape, x.dtype)
+                a[...] = x
+                return a
+
+            def backward(ctx, g):
+                return g
+
+        _PinMemory = PinMemory
+    return _PinMemory.apply(t)

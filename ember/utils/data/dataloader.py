@@ -1,4 +1,6 @@
 """DataLoader: batches from a dataset, in the main process or in worker processes."""
+import collections.abc
+import copy
 import itertools
 import math
 import multiprocessing as _mp
@@ -18,6 +20,42 @@ __all__ = ["DataLoader", "default_collate", "default_convert"]
 def _cuda_available():
     from ... import cuda
     return cuda.is_available()
+
+
+def _pin_batch(data):
+    """data with every cpu tensor copied to pinned memory, through mappings, namedtuples, tuples and
+    sequences (their types kept where possible); objects with a `pin_memory()` method pin themselves."""
+    from ..._tensor import Tensor
+    if isinstance(data, Tensor):
+        return data.pin_memory() if data._device.type == "cpu" else data
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        pinned = {k: _pin_batch(v) for k, v in data.items()}
+        try:
+            if isinstance(data, collections.abc.MutableMapping):   # keeps e.g. a defaultdict's factory
+                out = copy.copy(data)
+                out.update(pinned)
+                return out
+            return type(data)(pinned)
+        except TypeError:
+            return pinned
+    if isinstance(data, tuple):
+        items = [_pin_batch(v) for v in data]
+        return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
+    if isinstance(data, collections.abc.Sequence):
+        items = [_pin_batch(v) for v in data]
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                out = copy.copy(data)
+                out[:] = items
+                return out
+            return type(data)(items)
+        except TypeError:
+            return items
+    return data
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -167,8 +205,7 @@ class _BaseIter:
         return next(self._sampler_iter)
 
     def _pin(self, data):
-        return transport._walk(data, lambda t: t.pin_memory() if t._device.type == "cpu" else t) \
-            if self._pin_memory else data
+        return _pin_batch(data) if self._pin_memory else data
 
     def _count(self):
         self._yielded += 1

@@ -165,9 +165,11 @@ class Tensor:
         return st if dim is None else st[self._wrap_dim(dim)]
 
     def storage_offset(self):
-        base = self._root_array()
-        return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize \
-            if self._device.xp is _np else 0
+        a = self._data
+        if self._device.xp is _np:
+            return (a.__array_interface__["data"][0] - self._root_array().__array_interface__["data"][0]) // a.itemsize
+        from .storage import _root
+        return (a.data.ptr - _root(a).data.ptr) // a.itemsize
 
     def _root_array(self):
         a = self._data

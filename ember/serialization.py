@@ -73,8 +73,8 @@ _DTYPE_GLOBALS = {d: _TorchGlobal("torch", d.name) for d in _dtypes.ALL}
 class _StorageRef:
     """The storage of one or more tensors, as written to `data/<key>`."""
 
-    def __init__(self, key, array, dtype):
-        self.key, self.array, self.dtype = key, array, dtype
+    def __init__(self, key, array, dtype, location="cpu"):
+        self.key, self.array, self.dtype, self.location = key, array, dtype, location
 
 
 class _Pickler(pickle._Pickler):
@@ -87,7 +87,7 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRef):
-            return ("storage", _STORAGE_GLOBALS[obj.dtype], obj.key, "cpu", obj.array.size)
+            return ("storage", _STORAGE_GLOBALS[obj.dtype], obj.key, obj.location, obj.array.size)
         return None
 
     def reducer_override(self, obj):
@@ -120,17 +120,19 @@ class _Pickler(pickle._Pickler):
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
-        arr = t._device.backend.asnumpy(t._data) if t._device is not CPU else t._data
-        ref, offset, stride = self._storage_of(arr)
+        if t._device is CPU:
+            ref, offset, stride = self._storage_of(t._data)
+        else:       # a host copy, saved under the tensor's device as its location (torch.load puts it back)
+            ref, offset, stride = self._storage_of(t._device.backend.asnumpy(t._data), str(t._device))
+        shape = tuple(t._data.shape)
         rg = bool(t._rg)
-        args = (ref, offset, tuple(arr.shape), stride, rg if not t._is_param else False,
-                collections.OrderedDict())
+        args = (ref, offset, shape, stride, rg if not t._is_param else False, collections.OrderedDict())
         if t._is_param:
-            inner = _PlainTensor(ref, offset, tuple(arr.shape), stride)
+            inner = _PlainTensor(ref, offset, shape, stride)
             return (_REBUILD_PARAMETER, (inner, rg, collections.OrderedDict()))
         return (_REBUILD_TENSOR, args)
 
-    def _storage_of(self, arr):
+    def _storage_of(self, arr, location="cpu"):
         """(storage ref, element offset, element strides) for arr, sharing storages between views."""
         root = arr
         while isinstance(root.base, _np.ndarray):
@@ -146,7 +148,7 @@ class _Pickler(pickle._Pickler):
             offset_bytes = 0
         ref = self.storages.get(id(root))
         if ref is None:
-            ref = _StorageRef(str(len(self.storages)), root.reshape(-1), _dtypes.from_np(root.dtype))
+            ref = _StorageRef(str(len(self.storages)), root.reshape(-1), _dtypes.from_np(root.dtype), location)
             self.storages[id(root)] = ref
             self.keep.append(root)
         if arr is not root and not usable:
@@ -426,7 +428,8 @@ def _device_for(loc):
 
 
 def _place(arr, location, map_location):
-    """(array, device) for a storage saved at `location`, following map_location."""
+    """(host array, device) for a storage saved at `location`, following map_location; the tensors
+    viewing it are built on the host and then moved (see _rebuild_tensor_v2)."""
     if map_location is None:
         loc = location
     elif isinstance(map_location, dict):
@@ -434,14 +437,11 @@ def _place(arr, location, map_location):
     elif callable(map_location) and not isinstance(map_location, str) and type(map_location).__name__ != "device":
         r = map_location(Tensor._wrap(arr, CPU), location)
         if isinstance(r, Tensor):
-            return r._data, r._device
+            return r._device.backend.asnumpy(r._data), r._device
         loc = "cpu"
     else:
         loc = map_location
-    dev = _device_for(loc)
-    if dev is not CPU:
-        arr = dev.xp.asarray(arr)
-    return arr, dev
+    return arr, _device_for(loc)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):

@@ -56,6 +56,7 @@ class Op(Node):
         arrays = []
         dev = None
         requires = False
+        mixed = False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x._data)
@@ -65,9 +66,13 @@ class Op(Node):
                 if dev is None:
                     dev = d
                 elif d is not dev:
-                    dev = _mixed_devices(dev, x, cls)
+                    dev = _mixed_devices(dev, x, cls, inputs)
+                    mixed = True
             else:
                 arrays.append(x)
+        if mixed:       # 0-d CPU tensors joining tensors of another device: their values move there
+            arrays = [dev.xp.asarray(a) if isinstance(x, Tensor) and x._device is not dev else a
+                      for x, a in zip(inputs, arrays)]
         if dev is None:
             dev = CPU
         elif dev is not CPU:
@@ -135,7 +140,10 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
                 _refresh_view(x)
             fn = x.grad_fn
             nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
-            meta.append((x._data.shape, x._data.dtype))
+            if x._device is dev:
+                meta.append((x._data.shape, x._data.dtype))
+            else:   # its gradient is computed on `dev` and must go back to x's device
+                meta.append((x._data.shape, x._data.dtype, x._device))
         else:
             nf.append(None)
             meta.append(None)
@@ -170,11 +178,13 @@ def _entry(a, inputs, arrays, outs, out_tensors, dev):
     return (2, _wrap(a, dev))
 
 
-def _mixed_devices(dev, x, cls):
-    # A 0-d CPU tensor may be combined with tensors on another device, as in PyTorch.
+def _mixed_devices(dev, x, cls, inputs):
+    """The device of an op whose tensors are on `dev` and x's device: 0-d CPU tensors may join
+    tensors of another device, as in PyTorch; any other mix is an error."""
     if x._device.type == "cpu" and x._data.ndim == 0:
         return dev
-    if dev.type == "cpu":
+    if dev.type == "cpu" and all(t._data.ndim == 0 for t in inputs
+                                 if isinstance(t, Tensor) and t._device is dev):
         return x._device
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "

@@ -40,6 +40,9 @@ def _channels_last(xp, a, groups):
 # With few output channels the channels-last GEMM is a skinny (rows x K) @ (K x few) one, which
 # BLAS runs poorly, so the channels-first layout wins from smaller grids on (LeNet's input grads).
 _CF_MIN_GRID = 256
+# A stride-1 input gradient runs as a flipped-kernel convolution unless that convolution's cols
+# would exceed col2im's by more than this factor (see _conv_transpose).
+_FLIP_MAX_GROWTH = 2
 _CF_FEW_CHANNELS = 16
 
 
@@ -75,10 +78,11 @@ def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
     xp = dev.xp
     kernel = w.shape[2:]
     cin, og = w.shape[:2]
-    if all(s == 1 for s in stride):
+    if all(s == 1 for s in stride) and cin * math.prod(size) <= _FLIP_MAX_GROWTH * groups * og * math.prod(x.shape[2:]):
         # stride 1: the adjoint is itself a convolution, with the kernel flipped and its channel axes
         # swapped per group, padded by the kernel span minus the forward padding (im2col + one GEMM
-        # beats GEMM + the strided adds of col2im)
+        # beats GEMM + the strided adds of col2im, unless its cols would be much larger than
+        # col2im's: more input than output channels and a grid that grows, as in LeNet's conv2)
         flip = tuple(d * (k - 1) - lo for k, d, (lo, _) in zip(kernel, dilation, pads))
         hi = tuple(m - n + d * (k - 1) - f for m, n, k, d, f in zip(size, x.shape[2:], kernel, dilation, flip))
         if all(f >= 0 for f in flip) and all(h >= 0 for h in hi):

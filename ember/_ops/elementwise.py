@@ -1422,9 +1422,15 @@ def _compare(name, ufunc):
             swapped = False
         x = input._data
         y = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._device is not input._device and other._data.ndim:
-            from ._op import _mixed_devices
-            _mixed_devices(input._device, other, type(name, (), {}))
+        if isinstance(other, Tensor) and other._device is not input._device:
+            if other._device.type == "cpu" and not y.ndim:          # a 0-d CPU tensor joins input's device
+                y = input._device.xp.asarray(y)
+            elif input._device.type == "cpu" and not x.ndim:
+                input, other, swapped = other, input, not swapped
+                x, y = input._data, input._device.xp.asarray(x)
+            else:
+                from ._op import _mixed_devices
+                _mixed_devices(input._device, other, type(name, (), {}), (input, other))
         r = result_np(x, y)
         if r.kind == "c" and name in ("lt", "le", "gt", "ge"):
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_torch_name(_from_np(r))}\'')

@@ -102,8 +102,8 @@ def _accumulate(var, g, create_graph, shared):
     if old is None:
         if create_graph:
             var._grad = g
-        elif id(g) not in shared and g.grad_fn is None and a.flags.c_contiguous and a.flags.writeable \
-                and _exclusive(g):
+        elif id(g) not in shared and g.grad_fn is None and a.flags.c_contiguous \
+                and getattr(a.flags, "writeable", True) and _exclusive(g):   # CuPy's flags: no writeable
             var._grad = Tensor._wrap(a, g._device)          # a fresh gradient nobody else holds: keep it
         else:
             var._grad = Tensor._wrap(a.copy(), g._device)    # .grad must not alias another tensor
@@ -276,7 +276,9 @@ def _run_node(node, buf, buffers, retain_graph, shared):
         if meta is not None:
             m = meta[i]
             if m is not None:
-                shape, dt = m
+                shape, dt = m[0], m[1]
+                if len(m) > 2 and g._device is not m[2]:
+                    g = g.to(m[2])      # a 0-d CPU input of an op on another device
                 a = g._data
                 if a.shape != shape:
                     try:

@@ -10,6 +10,11 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
+def _host64(t):
+    """A tensor's values as a flat float64 NumPy array (copied from its device)."""
+    return _np.asarray(t._device.backend.asnumpy(t._data), dtype=_np.float64).reshape(-1).copy()
+
+
 def _numerical_jacobian(fn, inputs, idx, eps):
     """Jacobian columns d(outputs)/d(inputs[idx]) by central differences (list per output)."""
     from .grad_mode import no_grad
@@ -22,9 +27,9 @@ def _numerical_jacobian(fn, inputs, idx, eps):
         for k in range(flat.size):
             orig = flat[k].item()
             flat[k] = orig + eps
-            plus = [o._data.astype(_np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
+            plus = [_host64(o) for o in _as_tuple(fn(*inputs))]
             flat[k] = orig - eps
-            minus = [o._data.astype(_np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
+            minus = [_host64(o) for o in _as_tuple(fn(*inputs))]
             flat[k] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     # per output: (numel_out, numel_in)
@@ -43,13 +48,13 @@ def _analytical_jacobian(fn, inputs, idx_list):
         n = o._data.size
         rows = {i: _np.zeros((n, inputs[i]._data.size)) for i in idx_list}
         for r in range(n):
-            go = _np.zeros(o._data.size, dtype=o._data.dtype)
+            go = o._device.xp.zeros(o._data.size, dtype=o._data.dtype)
             go[r] = 1
             g = Tensor._wrap(go.reshape(o._data.shape), o._device)
             grads = autograd_grad([o], [inputs[i] for i in idx_list], [g], retain_graph=True, allow_unused=True)
             for i, gi in zip(idx_list, grads):
                 if gi is not None:
-                    rows[i][r] = gi._data.astype(_np.float64).reshape(-1)
+                    rows[i][r] = _host64(gi)
         for i in idx_list:
             jac[(oi, i)] = rows[i]
     return outs, jac
@@ -100,7 +105,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         rng = _np.random.default_rng(0)
         grad_outputs = tuple(
-            Tensor._wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype), o._device).requires_grad_()
+            Tensor._wrap(o._device.xp.asarray(rng.standard_normal(o._data.shape).astype(o._data.dtype)),
+                         o._device).requires_grad_()
             for o in outs if isinstance(o, Tensor) and o._rg)
     grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)

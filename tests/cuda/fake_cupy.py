@@ -50,9 +50,8 @@ def _check_dtype(dt):
 class _State:
     """What the fake records (reset by `installed()`)."""
 
-    def __init__(self, device_count=1, writeable_shim=False):
+    def __init__(self, device_count=1):
         self.device_count = device_count
-        self.writeable_shim = writeable_shim
         self.current = 0
         self.pinned_calls = []      # (shape, dtype) of every cupyx.empty_pinned call
         self.seeds = []             # cupy.random.seed calls
@@ -147,9 +146,6 @@ class _Flags:
         self.c_contiguous, self.f_contiguous, self.owndata = f.c_contiguous, f.f_contiguous, f.owndata
 
     def __getattr__(self, name):
-        # CuPy's flags have no `writeable`; ember's autograd engine reads it (see installed(writeable_shim))
-        if name == "writeable" and FAKE.writeable_shim:
-            return True
         raise AttributeError(f"'cupy._core.flags.Flags' object has no attribute '{name}'")
 
     def __getitem__(self, name):
@@ -824,15 +820,10 @@ def _reset_ember_cuda():
 
 
 @contextlib.contextmanager
-def installed(device_count=1, writeable_shim=True):
-    """Fake CuPy in sys.modules and ember's CUDA state reset for the duration; restored after.
-
-    writeable_shim: give the arrays' `flags` a `writeable` attribute, which CuPy's flags do not have.
-    ember's autograd engine (`engine._accumulate`) reads `a.flags.writeable`, so without the shim every
-    backward into a CUDA leaf fails (a real bug, pinned by test_backward_into_cuda_leaf_without_shim);
-    the shim keeps the rest of the CUDA tests meaningful until that is fixed. Remove it then."""
+def installed(device_count=1):
+    """Fake CuPy in sys.modules and ember's CUDA state reset for the duration; restored after."""
     saved = {name: sys.modules.get(name, _MISSING) for name in _MODULES}
-    FAKE.__init__(device_count, writeable_shim)
+    FAKE.__init__(device_count)
     sys.modules.update(_MODULES)
     _reset_ember_cuda()
     try:

@@ -15,7 +15,7 @@ import math
 
 from ..autograd import grad_mode
 from ._op import Op
-from .window import im2col, im2col_cf, col2im, out_size, Im2col, Col2im
+from .window import im2col, im2col_cf, col2im, out_size, padded_size, Im2col, Col2im
 
 _enabled = grad_mode._enabled
 
@@ -73,11 +73,54 @@ def _conv(dev, x, w, stride, pads, dilation, groups):
     return y.reshape((n, o) + out), (False, cols)
 
 
+# Small 2-D grids with few channels (LeNet's conv2): the adjoint as a band-matrix GEMM, if the band
+# matrix stays this small and its zeros cost at most this factor in flops (see _conv_transpose_band).
+_BAND_MAX_ELEMENTS = 1 << 20
+_BAND_MAX_WASTE = 4
+
+
+def _conv_transpose_band(dev, x, w, size, stride, pads, dilation):
+    """_conv_transpose for 2-D, groups=1 as one GEMM and a shifted add per kernel row.
+
+    band[(i, c), (r, j, o)] = w[c, o, r, t] wherever input column i reaches padded output column
+    j = i * stride + t * dilation through tap t: each input row times the band gives, per kernel
+    row r, a whole padded output row, added at row i * stride + r * dilation. Few long memory runs
+    instead of col2im's one strided add per kernel tap."""
+    xp = dev.xp
+    n, cin, hi, wi = x.shape
+    og, kh, kw = w.shape[1:]
+    (sh, sw), (dh, dw) = stride, dilation
+    hp, wp = padded_size(size, pads, (hi, wi), (kh, kw), stride, dilation)
+    band = xp.zeros((wi, cin, kh, wp, og), dtype=w.dtype)
+    taps = w.transpose(3, 0, 2, 1)                                       # (KW, Cin, KH, Og)
+    cols = xp.arange(wi)
+    for t in range(kw):
+        band[cols, :, :, cols * sw + t * dw, :] = taps[t]
+    rows = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * hi, wi * cin)
+    r = xp.matmul(rows, band.reshape(wi * cin, kh * wp * og)).reshape(n, hi, kh, wp, og)
+    out = xp.zeros((n, hp, wp, og), dtype=r.dtype)
+    for t in range(kh):
+        out[:, t * dh:t * dh + sh * (hi - 1) + 1:sh] += r[:, :, t]
+    (lo_h, _), (lo_w, _) = pads
+    out = out[:, lo_h:lo_h + size[0], lo_w:lo_w + size[1]]
+    return xp.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+
+def _band_fits(x, w, size, pads, stride, dilation, groups):
+    if len(size) != 2 or groups != 1:
+        return False
+    wp = padded_size(size, pads, x.shape[2:], w.shape[2:], stride, dilation)[1]
+    return (x.shape[3] * w.shape[0] * w.shape[2] * wp * w.shape[1] <= _BAND_MAX_ELEMENTS
+            and wp <= _BAND_MAX_WASTE * w.shape[3])
+
+
 def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
     """Adjoint of _conv in its input: x (N, Cin, *in), w (Cin, Og, *k) -> (N, G*Og, *size)."""
     xp = dev.xp
     kernel = w.shape[2:]
     cin, og = w.shape[:2]
+    if _band_fits(x, w, size, pads, stride, dilation, groups):
+        return _conv_transpose_band(dev, x, w, size, stride, pads, dilation)
     if all(s == 1 for s in stride) and cin * math.prod(size) <= _FLIP_MAX_GROWTH * groups * og * math.prod(x.shape[2:]):
         # stride 1: the adjoint is itself a convolution, with the kernel flipped and its channel axes
         # swapped per group, padded by the kernel span minus the forward padding (im2col + one GEMM

@@ -236,3 +236,19 @@ def test_stride1_input_gradient_as_convolution(kw):
     grad_checks(lambda x, w: EF.conv2d(x, w, padding=(1, 2), groups=2), _rand((1, 2, 3, 4)), _rand((2, 1, 2, 3), 1))
     grad_checks(lambda x, w: EF.conv_transpose2d(x, w, padding=1, dilation=2, output_padding=1),
                 _rand((1, 2, 3, 3)), _rand((2, 1, 3, 2), 1))
+
+
+@pytest.mark.parametrize("band", [True, False], ids=["band", "no-band"])
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=2), dict(dilation=2, padding=(1, 3))])
+def test_small_grid_input_gradient_paths(monkeypatch, band, kw):
+    """LeNet-like conv2 (few channels, 5x5 kernel, small grid): the input gradient through the band
+    GEMM and through the flipped-kernel conv / col2im paths agrees with torch."""
+    assert EF._band_fits(np.empty((8, 16, 8, 8)), np.empty((16, 6, 5, 5)), (12, 12), ((0, 0), (0, 0)),
+                         (1, 1), (1, 1), 1)
+    if not band:
+        monkeypatch.setattr(EF, "_BAND_MAX_ELEMENTS", 0)
+    x, w, b = _rand((8, 6, 12, 12)), _rand((16, 6, 5, 5), 1), _rand((16,), 2)
+    parity(lambda x, w, b: ember.nn.functional.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw),
+           x, w, b)
+    parity(lambda x, w: ember.nn.functional.conv_transpose2d(x, w, **kw),
+           lambda x, w: TF.conv_transpose2d(x, w, **kw), _rand((8, 6, 8, 8), 3), _rand((6, 4, 5, 5), 4))

@@ -109,6 +109,16 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
     buf = padded(xp, x, pads, out, kernel, stride, dilation, _lowest(xp, x.dtype))
     views = [v for _, v in offset_views(buf, kernel, stride, dilation, out)]
     if not want_arg:
+        if len(kernel) > 1 and kernel[-1] > 1 and len(views) > kernel[-1]:
+            # separable: the max along the last dim over every row, then over the row offsets
+            k, s, d, o = kernel[-1], stride[-1], dilation[-1], out[-1]
+            lead = (slice(None),) * (buf.ndim - 1)
+            rows = buf[lead + (slice(0, s * (o - 1) + 1, s),)].copy()
+            for j in range(1, k):
+                xp.maximum(rows, buf[lead + (slice(j * d, j * d + s * (o - 1) + 1, s),)], out=rows)
+            lead = (slice(None),) * (buf.ndim - len(kernel))
+            views = [rows[lead + window_slices(off, stride[:-1], dilation[:-1], out[:-1])]
+                     for off in offsets(kernel[:-1])]
         best = views[0].copy()
         for v in views[1:]:
             xp.maximum(best, v, out=best)

@@ -277,3 +277,14 @@ def test_max_pool_overlapping_separable_and_bincount():
            lambda x: TF.max_pool1d(x, 3, 1, 1, return_indices=True), _rand((2, 3, 10)))
     grad_checks(lambda a: EF.max_pool2d(a, 3, 2, 1), _rand((1, 2, 7, 6)))
     grad_checks(lambda a: EF.max_pool3d(a, (2, 3, 3), 1, 1), _rand((1, 1, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("kw", MAX2D + [dict(kernel_size=(2, 3, 2), stride=(1, 2, 2), padding=1)])
+def test_max_pool_values_only_path(kw):
+    """Without indices or autograd, max pooling takes the values-only (separable) path."""
+    x = _rand((2, 3, 4, 7, 6) if isinstance(kw["kernel_size"], tuple) and len(kw["kernel_size"]) == 3
+              else (2, 3, 7, 6))
+    x[0, 0, ..., 1, 1] = np.nan                      # NaN propagates as in torch
+    fe, ft = (EF.max_pool3d, TF.max_pool3d) if x.ndim == 5 else (EF.max_pool2d, TF.max_pool2d)
+    with ember.no_grad():
+        assert_same(fe(ember.from_numpy(x), **kw), ft(torch.from_numpy(x), **kw))

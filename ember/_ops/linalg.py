@@ -94,6 +94,12 @@ def _tn(npdt):
             "int64": "long int"}.get(_dtypes.from_np(npdt).name, _dtypes.from_np(npdt).name)
 
 
+# F.linear computes weight @ input^T (then transposes) when the batch is at most this fraction of the
+# output features (measured with NumPy's OpenBLAS: 32x1024 @ 1024x1024^T 780 -> 460 us, 64x512 @
+# 512x512^T 285 -> 240 us; at 128x256 @ 256x128^T the usual order is faster).
+_TRANSPOSED_MIN_RATIO = 2
+
+
 class Addmm(Op):
     """beta * bias + alpha * (x @ w_t). With wt=True the third input is the weight itself, (out, in),
     used transposed: F.linear's case, with no transpose node and the weight's gradient computed
@@ -106,6 +112,11 @@ class Addmm(Op):
         if x.shape[-1] != m.shape[0]:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(x)} and {_shape_str(m)})")
         ctx.beta, ctx.alpha = beta, alpha
+        if wt and beta == 1 and alpha == 1 and x.ndim == 2 and _TRANSPOSED_MIN_RATIO * x.shape[0] <= w_t.shape[0]:
+            # a few rows against many output features: BLAS runs weight @ x^T markedly faster here
+            # than x @ weight^T; adding the bias writes the result back in row-major order
+            out = ctx.xp.empty((x.shape[0], w_t.shape[0]), dtype=x.dtype)
+            return ctx.xp.add(ctx.xp.matmul(w_t, x.T).T, bias, out=out)
         out = ctx.xp.matmul(x, m)
         if alpha != 1:
             out *= alpha

@@ -287,3 +287,23 @@ def test_linalg_errors(fn, x):
 def test_mm_message():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(16x576 and 400x120\)"):
         ember.zeros(16, 576) @ ember.zeros(400, 120)
+
+
+@needs_torch
+@pytest.mark.parametrize("batch,features", [(4, 64), (64, 16), (1, 8)], ids=["few-rows", "many-rows", "one-row"])
+def test_linear_both_product_orders(batch, features):
+    """F.linear computes weight @ x^T for few rows and many output features, x @ weight^T otherwise:
+    same values, gradients and row-major strides as torch either way."""
+    import torch
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((batch, 12), (features, 12), (features,))]
+    es = [ember.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    ts = [torch.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    ye, yt = ember.nn.functional.linear(*es), torch.nn.functional.linear(*ts)
+    assert ye.stride() == yt.stride() and ye.is_contiguous()
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    ye.backward(ember.from_numpy(g))
+    yt.backward(torch.from_numpy(g))
+    for e, t in zip(es, ts):
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-5)

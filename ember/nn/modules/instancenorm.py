@@ -1,10 +1,11 @@
-"""InstanceNorm1d/2d/3d."""
+"""InstanceNorm1d/2d/3d and LazyInstanceNorm1d/2d/3d."""
 import warnings
 
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 from .utils import F
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
@@ -48,4 +49,25 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class InstanceNorm3d(_InstanceNorm):
+    _no_batch_dim = 4
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm1d whose num_features is inferred from the first input (affine and running stats on)."""
+
+    cls_to_become = InstanceNorm1d
+    _no_batch_dim = 2
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm2d whose num_features is inferred from the first input (affine and running stats on)."""
+
+    cls_to_become = InstanceNorm2d
+    _no_batch_dim = 3
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm3d whose num_features is inferred from the first input (affine and running stats on)."""
+
+    cls_to_become = InstanceNorm3d
     _no_batch_dim = 4

@@ -103,6 +103,8 @@ class LazyLinear(LazyModuleMixin, Linear):
             super().reset_parameters()
 
     def initialize_parameters(self, input, *args, **kwargs):
+        if self.in_features == 0:           # also after a state_dict load materialized the weights
+            self.in_features = input.shape[-1]
         if self.has_uninitialized_params():
             self.in_features = input.shape[-1]
             self.weight.materialize((self.out_features, self.in_features))

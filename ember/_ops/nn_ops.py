@@ -16,8 +16,6 @@ import builtins
 import math
 import warnings
 
-import numpy as _np
-
 from .. import _dtypes
 from .._tensor import Tensor
 from ._op import Op
@@ -781,7 +779,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 # ---- distances -------------------------------------------------------------------------------
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     # x1.x2 / sqrt(clamp_min(|x1|^2 * |x2|^2, eps^2)) on the broadcast inputs
-    shape = _np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))    # shapes only: a host computation
+    from .movement import broadcast_shapes
+    shape = tuple(broadcast_shapes(x1.shape, x2.shape))
     x1, x2 = x1.expand(shape), x2.expand(shape)
     w12 = (x1 * x2).sum(dim)
     n12 = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp_min(eps * eps).sqrt()

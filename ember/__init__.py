@@ -8,6 +8,9 @@ import warnings as _warnings
 # code keeps its warnings.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
+from . import _alloc
+_alloc.tune()       # freed array memory stays in the heap for the next step (see _alloc.py)
+
 from . import _dtypes
 from ._dtypes import (dtype, float32, float64, float16, bfloat16, complex64, complex128, int8, int16, int32,
                       int64, uint8, uint16, uint32, uint64, bool, float, double, half, cfloat, cdouble, short, int, long,

@@ -19,10 +19,14 @@ from .pixelshuffle import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 
 from . import (container, linear, flatten, conv, fold, pooling, padding, activation, normalization,  # noqa: E402
-               batchnorm, instancenorm, dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle)
+               batchnorm, instancenorm, dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle,
+               rnn, adaptive)
 
 __all__ = ["Module", "LazyModuleMixin"] + [name for mod in (
     container, linear, flatten, conv, fold, pooling, padding, activation, normalization, batchnorm, instancenorm,
-    dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle) for name in mod.__all__]
+    dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle, rnn, adaptive)
+    for name in mod.__all__]

@@ -1,0 +1,2 @@
+"""AdaptiveLogSoftmaxWithLoss (torch.nn.AdaptiveLogSoftmaxWithLoss)."""
+__all__ = []

@@ -493,8 +493,7 @@ def _norm_backward_arrays(ctx, g, x, w):
         gb = ga.sum(waxes).reshape(ctx.bshape)
     if tuple(view) == xa.shape and mean.shape == tuple(wshape):
         # batch norm: one reduction pass for sum(g * xc), then a per-channel affine combination
-        prod = xp.multiply(ga, xc)
-        sgx = prod.sum(axes, keepdims=True)
+        sgx = _sum_prod(xp, ga, xc, axes)
         if n[1]:
             gw = (sgx * invstd).reshape(w.shape)
         if n[0]:
@@ -503,10 +502,10 @@ def _norm_backward_arrays(ctx, g, x, w):
                 m = xa.size // max(mean.size, 1)
                 sg = ga.sum(axes, keepdims=True) if gb is None else gb.reshape(mean.shape)
                 gx = xp.multiply(xc, -k * invstd * invstd * sgx / m, out=xc)
-                gx += xp.multiply(ga, k, out=prod)
+                gx += ga * k
                 gx -= k * sg / m
             else:
-                gx = xp.multiply(ga, k, out=prod)
+                gx = ga * k
     else:
         xhat = xp.multiply(xc, invstd, out=xc)
         if n[1]:
@@ -527,11 +526,23 @@ def _norm_backward_arrays(ctx, g, x, w):
     return gx, gw, gb
 
 
+def _sum_prod(xp, a, b, axes):
+    """sum(a * b) over `axes` (kept as size-1 dims) in one pass, without the product array."""
+    letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+    keep = "".join(c for i, c in enumerate(letters) if i not in axes)
+    r = xp.einsum(f"{letters},{letters}->{keep}", a, b)
+    return r.reshape(tuple(1 if i in axes else n for i, n in enumerate(a.shape)))
+
+
 def _stats(xp, xv, axes):
     a = xv.astype("float32") if xv.dtype.itemsize == 2 else xv
     mean = a.mean(axis=axes, keepdims=True)
-    var = ((a - mean) ** 2).mean(axis=axes, keepdims=True)
-    return mean, var
+    d = a - mean
+    count = 1
+    for i in axes:
+        count *= a.shape[i]
+    var = _sum_prod(xp, d, d, axes) / count if count else (d * d).mean(axis=axes, keepdims=True)
+    return mean, var.astype(mean.dtype, copy=False)
 
 
 def _norm(name, input, weight, bias, view, axes, wshape, mean, var, eps, batch):

@@ -1204,8 +1204,9 @@ def _positions(xp, index, dim):
 
 
 def _check_index(name, x, dim, index, src=None):
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if index._data.dtype.kind != "i" or index._data.dtype.itemsize not in (4, 8):
+        op = "gather" if name == "gather" else "scatter"        # torch names every scatter variant so
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     if index._data.ndim != x._data.ndim and index._data.size:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     ish, xsh = index._data.shape, x._data.shape

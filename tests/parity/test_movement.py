@@ -418,3 +418,21 @@ def test_t_inplace_shape_ops():
         r = getattr(ex, name)(*args)
         assert r is ex
         assert_same(ex, getattr(tx, name)(*args))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["int16", "uint8", "int8", "int32", "int64"])
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add", "scatter_reduce", "scatter_value"])
+def test_index_dtype_like_torch(op, dtype):
+    """gather/scatter take int32/int64 indices only; the error names gather or scatter as torch's does."""
+    def run(lib):
+        x, i, src = lib.ones(2, 2), lib.tensor([[0], [1]], dtype=getattr(lib, dtype)), lib.ones(2, 1)
+        calls = {"gather": lambda: lib.gather(x, 1, i), "scatter": lambda: x.scatter(1, i, src),
+                 "scatter_add": lambda: x.scatter_add(1, i, src),
+                 "scatter_reduce": lambda: x.scatter_reduce(1, i, src, "sum"),
+                 "scatter_value": lambda: x.scatter(1, i, 2.0)}
+        try:
+            return calls[op]().tolist()
+        except RuntimeError as e:
+            return str(e)
+    assert run(ember) == run(torch)

@@ -510,6 +510,7 @@ def _load_zip(fh, path, map_location, weights_only, mmap):
             arr = _np.frombuffer(raw, dtype=nd).copy()
         if nd.byteorder not in ("=", "|") and nd.byteorder != ("<" if sys.byteorder == "little" else ">"):
             arr = arr.astype(dtype.np)
+        arr = _canonical(arr)
         if arr.size < numel:
             raise RuntimeError(f"corrupt file: storage {key} holds {arr.size} elements, expected {numel}")
         arr, dev = _place(arr, location, map_location)
@@ -601,8 +602,14 @@ class _Inert(pickle.Unpickler):
 
 
 # ---- plain pickling (deepcopy, multiprocessing) --------------------------------------------------
+def _canonical(arr):
+    """arr with ember's own dtype object (unpickled and byte-order-built dtypes are equal, not identical)."""
+    d = _dtypes.from_np(arr.dtype).np
+    return arr if arr.dtype is d else arr.view(d)
+
+
 def _rebuild_plain(array, requires_grad, is_param, device="cpu"):
-    t = Tensor._wrap(array, CPU)
+    t = Tensor._wrap(_canonical(array), CPU)
     if device != "cpu":
         t = t.to(device)
     if is_param:

@@ -28,7 +28,7 @@ class Matmul(Op):
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        if x.dtype is not y.dtype:
+        if x.dtype != y.dtype:      # equal, not identical: unpickled arrays carry their own dtype objects
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {_tn(x.dtype)} != {_tn(y.dtype)}")
         if x.ndim == 0 or y.ndim == 0:
@@ -200,7 +200,7 @@ def mv(input, vec):
 def _vectors(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    if a.dtype is not b.dtype:
+    if a.dtype != b.dtype:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{_torch_name(a.dtype)} and {_torch_name(b.dtype)}")
 

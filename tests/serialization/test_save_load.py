@@ -261,3 +261,24 @@ def test_torch_optimizer_checkpoint_resumes_in_ember_and_back(tmp_path):
     topt2.load_state_dict(back)
     assert torch.allclose(topt2.state_dict()["state"][0]["exp_avg"], topt.state_dict()["state"][0]["exp_avg"], rtol=1e-12)
     assert topt2.state_dict()["state"][0]["step"].item() == 6
+
+
+def test_loaded_and_unpickled_tensors_work_with_fresh_ones(tmp_path):
+    """Arrays that come back from a file or from pickle carry dtype objects equal to, but not the
+    same as, NumPy's own: ops that compare dtypes must still accept them (matmul used to refuse)."""
+    import pickle
+    p = tmp_path / "t.pt"
+    ember.save({"w": ember.randn(3, 3), "m": ember.nn.Linear(3, 2).state_dict()}, p)
+    loaded = ember.load(p)
+    fresh = ember.randn(3, 3)
+    for t in (loaded["w"], pickle.loads(pickle.dumps(fresh)),
+              ember.from_numpy(pickle.loads(pickle.dumps(fresh.numpy())))):
+        assert t.dtype is ember.float32 and t._data.dtype is ember.float32.np
+        assert _close((t @ fresh).numpy(), t.numpy() @ fresh.numpy())
+        assert _close(ember.dot(t[0], fresh[0]).numpy(), t.numpy()[0] @ fresh.numpy()[0])
+    model = pickle.loads(pickle.dumps(ember.nn.Linear(3, 2)))
+    assert model(ember.randn(4, 5, 3)).shape == (4, 5, 2)
+
+
+def _close(a, b):
+    return np.allclose(a, b, rtol=1e-5, atol=1e-5)

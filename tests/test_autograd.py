@@ -199,3 +199,27 @@ def test_gradcheck_catches_a_wrong_formula():
     x = ember.randn(4, dtype=ember.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
         ember.autograd.gradcheck(Wrong.apply, (x,))
+
+
+@needs_torch
+@pytest.mark.parametrize("split", ["unbind", "chunk", "lstm_cell"])
+def test_roots_from_one_node(split):
+    """Several roots that are outputs of one node (views of one unbind, both LSTM outputs)."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        x = lib.tensor([[0.5, -1.0, 2.0, 0.25]] * 2, requires_grad=True)
+        w_ih = lib.tensor([[0.1 * (i - j) for j in range(4)] for i in range(8)])
+        if split == "unbind":
+            a, b = (x * 2).unbind(0)
+        elif split == "chunk":
+            a, b = (x * 3).chunk(2, dim=1)
+        else:
+            a, b = lib.lstm_cell(x, (lib.zeros(2, 2), lib.zeros(2, 2)), w_ih, lib.zeros(8, 2))
+        g = lib.autograd.grad([a.sum(), b.sum()] if split == "lstm_cell" else [a, b], x,
+                              [None, None] if split == "lstm_cell" else [lib.ones_like(a), lib.ones_like(b)],
+                              retain_graph=True)[0]
+        lib.autograd.backward([a, b], [lib.ones_like(a), lib.ones_like(b)])
+        results.append((g.detach().numpy().copy(), x.grad.numpy().copy()))
+    for t, e in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)

@@ -11,7 +11,7 @@ from .graph import AccumulateGrad, _FREED, FREED_MSG
 def _dependencies(roots):
     """For every node reachable from roots: how many edges lead into it."""
     deps = {}
-    stack = list(roots)
+    stack = list(dict.fromkeys(roots))      # two outputs of one node are one root
     seen = set(stack)
     while stack:
         n = stack.pop()

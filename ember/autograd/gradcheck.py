@@ -32,9 +32,11 @@ def _numerical_jacobian(fn, inputs, idx, eps):
             minus = [_host64(o) for o in _as_tuple(fn(*inputs))]
             flat[k] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    if not cols:        # an empty input: a (numel_out, 0) Jacobian per output
+        with no_grad():
+            return [_np.zeros((_host64(o).size, 0)) for o in _as_tuple(fn(*inputs))]
     # per output: (numel_out, numel_in)
-    n_out = len(cols[0]) if cols else 0
-    return [_np.stack([c[o] for c in cols], axis=1) if cols else None for o in range(n_out)]
+    return [_np.stack([c[o] for c in cols], axis=1) for o in range(len(cols[0]))]
 
 
 def _analytical_jacobian(fn, inputs, idx_list):

@@ -7,7 +7,7 @@ padded (T, B, F) input reshaped to (T * B, F). Per layer and direction:
   - the input projection of every step is one GEMM (x W_ih^T + b_ih [+ b_hh]) over all rows, split
     into per-step pieces by one op;
   - the time loop does only the hidden part: one addmm against W_hh (with the step's projection as
-    its bias) and the gate arithmetic;
+    its bias) and the gate arithmetic, one fused op for LSTM and GRU (ember/_ops/recurrent.py);
   - the per-step hidden states are concatenated once, which gives the next layer's input (and the
     output) in the same flat layout.
 Packed batches are sorted by decreasing length, so at each step the active sequences are a prefix
@@ -23,6 +23,7 @@ import warnings
 import ember
 
 from ..._ops.linalg import Addmm
+from ..._ops.recurrent import FusedGruCell, FusedLstmCell
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -57,24 +58,20 @@ def _rnn_step(x, h, w_hh, relu):
 
 
 def _lstm_step(x, h, c, w_hh, w_hr_t):
-    i, f, g, o = Addmm.apply(x, h, w_hh, wt=True).chunk(4, 1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
+    h, c = FusedLstmCell.apply(Addmm.apply(x, h, w_hh, wt=True), c)
     if w_hr_t is not None:
         h = h @ w_hr_t
     return h, c
 
 
-def _gru_step(x_rz, x_n, h, w_hh, b_hh, hidden, w_hh_t=None):
+def _gru_step(x, h, w_hh, b_hh, w_hh_t=None):
+    # x: the step's input projection with b_ih only (b_hh goes with the hidden part, which r scales)
     # without a bias: h @ W_hh^T with the transposed weight made once per sequence (w_hh_t)
     if b_hh is not None:
         gh = Addmm.apply(b_hh, h, w_hh, wt=True)
     else:
         gh = h @ (w_hh_t if w_hh_t is not None else w_hh.t())
-    gh_rz, gh_n = gh.split([2 * hidden, hidden], 1)
-    r, z = (x_rz + gh_rz).sigmoid().chunk(2, 1)
-    n = (x_n + r * gh_n).tanh()
-    return n + z * (h - n)
+    return FusedGruCell.apply(x, gh, h)
 
 
 # ---- multi-layer modules ---------------------------------------------------------------------
@@ -331,12 +328,10 @@ class RNNBase(Module):
                     h = ember.zeros((B, P), dtype=dtype, device=dev)
                     c = ember.zeros((B, H), dtype=dtype, device=dev) if lstm else None
                 if gru:
-                    xw = F.linear(x, w_ih, b_ih)
-                    x_rz, x_n = xw.split([2 * H, H], 1)
-                    steps = list(zip(x_rz.split(split_sizes, 0), x_n.split(split_sizes, 0)))
+                    steps = F.linear(x, w_ih, b_ih).split(split_sizes, 0)
                     w_hh_t = w_hh.t() if b_hh is None else None
                     step = (lambda xs, h, c, w_hh=w_hh, b_hh=b_hh, w_hh_t=w_hh_t:
-                            (_gru_step(xs[0], xs[1], h, w_hh, b_hh, H, w_hh_t), None))
+                            (_gru_step(xs, h, w_hh, b_hh, w_hh_t), None))
                 else:
                     b = b_ih + b_hh if has_bias else None
                     xw = F.linear(x, w_ih, b)
@@ -618,7 +613,5 @@ class GRUCell(RNNCellBase):
             hx = self._zeros(input)
         else:
             self._check_hidden(input, hx, 0)
-        H = self.hidden_size
-        x_rz, x_n = F.linear(input, self.weight_ih, self.bias_ih).split([2 * H, H], 1)
-        h = _gru_step(x_rz, x_n, hx, self.weight_hh, self.bias_hh, H)
+        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)

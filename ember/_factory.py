@@ -10,6 +10,59 @@ import numpy as _np
 from . import _dtypes
 from ._device import CPU, resolve
 from ._tensor import Tensor
+from .autograd.grad_mode import _enabled as _grad_enabled
+
+
+# ---- out= and pin_memory= of the factories ---------------------------------------------------
+_NO_PINNING = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory allocator is "
+               "available on this system.")
+
+
+def factory_kwargs(fn):
+    """Give factory `fn` torch's out= and pin_memory= semantics. out: the result is written into
+    `out` (resized to the result's shape) and `out` is returned; dtype defaults to out's, and a
+    different explicit dtype is an error. pin_memory=True: the result in page-locked memory (CUDA
+    backend), an error without an accelerator."""
+    import functools
+    import inspect
+    name = fn.__name__.rstrip("_")
+    params = inspect.signature(fn).parameters
+    takes_dtype, takes_device = "dtype" in params, "device" in params
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kw):
+        if kw.get("pin_memory"):
+            from .cuda import is_available
+            if not is_available():
+                raise RuntimeError(_NO_PINNING)
+            del kw["pin_memory"]
+            return wrapper(*args, out=out, **kw).pin_memory()
+        if "pin_memory" in kw and "pin_memory" not in params:
+            del kw["pin_memory"]            # pin_memory=False: accepted by every factory, as in torch
+        if out is None:
+            return fn(*args, **kw)
+        if takes_dtype:
+            dtype = kw.get("dtype")
+            if dtype is None:
+                kw["dtype"] = out.dtype
+            elif dtype is not out.dtype:
+                from ._ops._registry import _torch_name
+                raise RuntimeError(f"dtype {_torch_name(dtype)} does not match dtype of out parameter "
+                                   f"({_torch_name(out.dtype)})")
+        if out._rg and _grad_enabled[0]:
+            raise RuntimeError(f"aten::{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        if takes_device:
+            kw.setdefault("device", out.device)
+        r = fn(*args, **kw)
+        a = r._data if r._data.dtype == out._data.dtype else r._data.astype(out._data.dtype)
+        if out._data.shape != a.shape:
+            out._data = out._device.xp.empty(a.shape, dtype=out._data.dtype)
+        out._data[...] = a
+        out._bump()
+        return out
+    return wrapper
+
 
 _wrap = Tensor._wrap
 _default_device = [CPU]
@@ -171,6 +224,7 @@ def _to_array(data, dtype, xp):
     return a if xp is _np else xp.asarray(a)
 
 
+@factory_kwargs
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays, tensors)."""
     if isinstance(data, Tensor):
@@ -287,14 +341,17 @@ def _filled(fn, shape, fill, dtype, device, requires_grad):
     return _finish(_wrap(a, dev), requires_grad)
 
 
+@factory_kwargs
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     return _filled("zeros", _sizes(size, kw, "zeros"), None, dtype, device, requires_grad)
 
 
+@factory_kwargs
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     return _filled("ones", _sizes(size, kw, "ones"), None, dtype, device, requires_grad)
 
 
+@factory_kwargs
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **kw):
     return _filled("empty", _sizes(size, kw, "empty"), None, dtype, device, requires_grad)
@@ -306,6 +363,7 @@ def _fill_dtype(fill_value):
     return _scalar_dtype(fill_value) or _dtypes.get_default_dtype()
 
 
+@factory_kwargs
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if _as_int(size) is not None:
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
@@ -354,6 +412,7 @@ def _not_implemented(kernel, dtype):
     return NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.SCALAR_NAME[dtype]}\'')
 
 
+@factory_kwargs
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
@@ -403,6 +462,7 @@ def _steps(steps):
     return builtins.int(steps)
 
 
+@factory_kwargs
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     start, end, steps = _number(start), _number(end), _steps(steps)
     cplx = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
@@ -420,6 +480,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
 
 
+@factory_kwargs
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     d = dtype or _dtypes.get_default_dtype()
     lin = linspace(start, end, steps, dtype=_dtypes.float64)._data
@@ -431,6 +492,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
 
 
+@factory_kwargs
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     for name, v, pos in (("n", n, 1), ("m", m, 2)):
         if v is not None and _as_int(v) is None:
@@ -512,3 +574,4 @@ ShortTensor = _legacy_type("ShortTensor", _dtypes.int16)
 CharTensor = _legacy_type("CharTensor", _dtypes.int8)
 ByteTensor = _legacy_type("ByteTensor", _dtypes.uint8)
 BoolTensor = _legacy_type("BoolTensor", _dtypes.bool)
+

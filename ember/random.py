@@ -11,6 +11,7 @@ import numpy as _np
 
 from . import _dtypes
 from ._tensor import Tensor
+from ._factory import factory_kwargs
 
 _wrap = Tensor._wrap
 _DEFAULT_SEED = 67280421310721
@@ -127,6 +128,7 @@ def _gaussian(g, shape, d):
 
 
 # ---- sampling functions ----------------------------------------------------------------------------
+@factory_kwargs
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kw):
     d = dtype or _dtypes.get_default_dtype()
@@ -136,6 +138,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _make(_uniform(_gen(generator), shape, d), d, device, requires_grad)
 
 
+@factory_kwargs
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kw):
     d = dtype or _dtypes.get_default_dtype()
@@ -160,6 +163,7 @@ def _randint_bounds(low, high, d):
             raise RuntimeError(f"to - 1 is out of bounds for {_C_INT[d]}")
 
 
+@factory_kwargs
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """randint(high, size) or randint(low, high, size)."""
@@ -175,6 +179,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return _make(_gen(generator).integers(low, high, shape, dtype=_np.int64), d, device, requires_grad)
 
 
+@factory_kwargs
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     d = dtype or _dtypes.int64
@@ -219,6 +224,7 @@ def _host(x):
     return x._device.backend.asnumpy(x._data) if isinstance(x, Tensor) else x
 
 
+@factory_kwargs
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
     """normal(Tensor mean, Tensor|float std), normal(float mean, Tensor std), normal(float, float, size)."""
@@ -246,6 +252,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _make(mean + std * _gaussian(g, shape, d), d, device, requires_grad)
 
 
+@factory_kwargs
 def bernoulli(input, p=None, *, generator=None, out=None):
     if input.dtype._cat != 2:
         raise _unsupported("bernoulli_tensor_cpu_p_" if p is None else "bernoulli_scalar_cpu_", input.dtype)
@@ -271,6 +278,7 @@ def poisson(input, generator=None):
     return _make(_gen(generator).poisson(rates), input.dtype, input.device, False)
 
 
+@factory_kwargs
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     if input.dtype._cat != 2:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "

@@ -156,3 +156,12 @@ def test_pinned_batches_feed_a_cuda_model():
     for b in DataLoader([ember.ones(2) * i for i in range(8)], batch_size=4, pin_memory=True):
         out = model(b.to("cuda", non_blocking=True))
         assert out.is_cuda and out.shape == (4, 1)
+
+
+@pytest.mark.parametrize("make", [lambda: ember.zeros(2, 3, pin_memory=True), lambda: ember.tensor([1.0, 2.0], pin_memory=True),
+                                  lambda: ember.randn(4, pin_memory=True), lambda: ember.full((2,), 5.0, pin_memory=True),
+                                  lambda: ember.empty(3, pin_memory=True)])
+def test_factories_with_pin_memory(make):
+    n = len(FAKE.pinned_calls)
+    t = make()
+    assert t.is_pinned() and not t.is_cuda and len(FAKE.pinned_calls) == n + 1

@@ -395,3 +395,50 @@ def test_inplace_samplers():
     assert abs(t.exponential_(2., generator=g).numpy().mean() - .5) < .05
     assert set(np.unique(t.bernoulli_(.5, generator=g).numpy())) == {0., 1.}
 
+
+
+OUT_CASES = [
+    ("zeros", lambda m, o: m.zeros(3, out=o), "float32", (3,)),
+    ("ones into int64", lambda m, o: m.ones(3, out=o), "int64", (3,)),
+    ("full resizes out", lambda m, o: m.full((2, 2), 7.0, out=o), "float64", (5,)),
+    ("empty", lambda m, o: m.empty(3, out=o).fill_(2), "float32", (3,)),
+    ("arange", lambda m, o: m.arange(4.0, out=o), "float32", (4,)),
+    ("arange into int64", lambda m, o: m.arange(4, out=o), "int64", (4,)),
+    ("linspace", lambda m, o: m.linspace(0, 1, 5, out=o), "float64", (5,)),
+    ("logspace", lambda m, o: m.logspace(0, 2, 3, out=o), "float32", (3,)),
+    ("eye", lambda m, o: m.eye(3, out=o), "float32", (3, 3)),
+    ("randperm sorted", lambda m, o: m.randperm(6, out=o).sort().values, "int64", (6,)),
+    ("rand bounds", lambda m, o: ((m.rand(50, out=o) >= 0) & (o < 1)).all(), "float64", (50,)),
+    ("randint bounds", lambda m, o: ((m.randint(2, 5, (30,), out=o) >= 2) & (o < 5)).all(), "int64", (30,)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,fn,dtype,shape", OUT_CASES, ids=[c[0] for c in OUT_CASES])
+def test_factory_out(name, fn, dtype, shape):
+    """out=: the result lands in `out` (resized, out's dtype by default) and `out` is returned."""
+    got = []
+    for m in (torch, ember):
+        o = m.full(shape, 9, dtype=getattr(m, dtype))
+        r = fn(m, o)
+        random = name.startswith(("rand", "randint", "randperm"))     # streams differ from torch's
+        got.append((r.tolist(), None if random else o.tolist(), str(o.dtype).split(".")[-1], tuple(o.shape)))
+        if not random:
+            assert r is o or name == "empty"
+    assert got[0] == got[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", [lambda m: m.ones(2, dtype=m.float32, out=m.empty(2, dtype=m.int64)),
+                                lambda m: m.zeros(2, out=m.empty(2, requires_grad=True)),
+                                lambda m: m.zeros(3, pin_memory=True), lambda m: m.tensor([1.0], pin_memory=True),
+                                lambda m: m.randn(2, pin_memory=True), lambda m: m.full((2,), 1.0, pin_memory=True)],
+                         ids=["dtype-mismatch", "out-requires-grad", "zeros-pinned", "tensor-pinned", "randn-pinned",
+                              "full-pinned"])
+def test_factory_out_and_pin_errors_like_torch(fn):
+    msgs = []
+    for m in (torch, ember):
+        with pytest.raises(RuntimeError) as e:
+            fn(m)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

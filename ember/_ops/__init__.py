@@ -25,3 +25,46 @@ for _mod, _names in _SPATIAL_TOP_LEVEL.items():
 
 __all__ = (elementwise.__all__ + reduction.__all__ + movement.__all__ + linalg.__all__ + conversion.__all__
            + nn_ops.__all__ + recurrent.__all__ + [n for names in _SPATIAL_TOP_LEVEL.values() for n in names])
+
+# Functions torch also offers with `out=` (the Tensor methods stay as they are): the result is
+# written into `out` (a tuple of tensors for ops returning several) and `out` is returned.
+_OUT_FUNCTIONS = (
+    "sum", "mean", "nansum", "nanmean", "prod", "logsumexp", "norm", "std", "var", "amax", "amin", "argmax",
+    "argmin", "max", "min", "median", "mode", "cumsum", "cumprod", "cummax", "cummin", "all", "any", "matmul",
+    "mm", "bmm", "addmm", "mv", "dot", "outer", "inner", "baddbmm", "kron", "cross", "inverse", "tensordot",
+    "index_select", "gather", "masked_select", "take", "tril", "triu", "diag", "sort", "topk", "kthvalue",
+    "msort", "index_add", "scatter", "scatter_add", "histc")
+_OUT_SETS_DTYPE = ("sum", "prod", "cumsum", "cumprod")
+
+
+def _with_out(fn, name):
+    import functools
+    from .elementwise import _out
+
+    takes_out_dtype = name in _OUT_SETS_DTYPE
+
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        if takes_out_dtype and out is not None and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype          # torch accumulates these in out's dtype
+        r = fn(*args, **kwargs)
+        if out is None:
+            return r
+        if isinstance(r, tuple):
+            if not isinstance(out, (tuple, list)) or len(out) != len(r):
+                raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+            written = [_out(v, o, name) for v, o in zip(r, out)]
+            return type(r)(*written) if hasattr(r, "_fields") else tuple(written)
+        return _out(r, out, name)
+    return with_out
+
+
+def _add_out_arguments():
+    import inspect
+    for name in _OUT_FUNCTIONS:
+        fn = globals().get(name)
+        if fn is not None and "out" not in inspect.signature(fn).parameters:
+            globals()[name] = _with_out(fn, name)
+
+
+_add_out_arguments()

@@ -1,4 +1,6 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
+import numpy as _np
+
 from .._tensor import Tensor
 
 _new = object.__new__
@@ -36,6 +38,30 @@ class Parameter(Tensor):
         return _reduce_tensor(self)
 
 
+def _uninitialized_use(what):
+    return ValueError(
+        f"Attempted to use an uninitialized parameter in {what}. This error happens when you are using a "
+        "`LazyModule` or explicitly manipulating `ember.nn.parameter.UninitializedParameter` objects. When using "
+        "LazyModules Call `forward` with a dummy batch to initialize the parameters before calling ember functions")
+
+
+class _Unset(_np.ndarray):
+    """The (empty) array behind an uninitialized parameter or buffer: any computation on it raises
+    torch's ValueError instead of quietly working on zero elements. Copies and dtype casts (what
+    module conversions like .double() do before the first call) stay possible."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _uninitialized_use(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise _uninitialized_use(func.__name__)
+
+
+def _unset(arr):
+    """arr (0 elements) as an _Unset view; CUDA arrays stay as they are."""
+    return arr.view(_Unset) if isinstance(arr, _np.ndarray) else arr
+
+
 class UninitializedTensorMixin:
     """Shape-less placeholder that `materialize(shape)` turns into a real tensor."""
 
@@ -60,10 +86,10 @@ class UninitializedTensorMixin:
             "`forward` to initialize the parameters before accessing their attributes.")
 
     def numel(self):
-        raise RuntimeError(
-            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
-            "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
-            "`forward` to initialize the parameters before accessing their attributes.")
+        raise _uninitialized_use("numel")
+
+    def dim(self):
+        raise _uninitialized_use("dim")
 
     def __repr__(self):
         return f"<{self.__class__.__name__}>"
@@ -81,6 +107,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         from .._factory import empty
         from .._dtypes import get_default_dtype
         p = _share(cls, empty(0, device=device, dtype=dtype))
+        p._data = _unset(p._data)
         p._dtype = dtype if dtype is not None else get_default_dtype()
         p._rg = bool(requires_grad)
         return p
@@ -95,6 +122,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         from .._factory import empty
         from .._dtypes import get_default_dtype
         b = _share(cls, empty(0, device=device, dtype=dtype))
+        b._data = _unset(b._data)
         b._dtype = dtype if dtype is not None else get_default_dtype()
         b._rg = bool(requires_grad)
         return b

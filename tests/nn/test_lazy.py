@@ -250,3 +250,18 @@ def test_optimizer_after_dry_run():
         topt.step()
     for (k, ev), tv in zip(e.state_dict().items(), t.state_dict().values()):
         assert_same(ev, tv, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("use", [lambda m, p: p + 1, lambda m, p: p.sum(), lambda m, p: p.dim(), lambda m, p: p.numel(),
+                                 lambda m, p: m.nn.functional.linear(m.ones(2, 3), p), lambda m, p: p * p,
+                                 lambda m, p: p.exp()],
+                         ids=["add", "sum", "dim", "numel", "linear", "mul", "exp"])
+def test_using_an_uninitialized_parameter_raises_like_torch(use):
+    prefix = "Attempted to use an uninitialized parameter in "
+    for m in (torch, ember):
+        with pytest.raises(ValueError, match=prefix):
+            use(m, m.nn.UninitializedParameter())
+    for m in (torch, ember):      # what stays allowed: metadata, size, conversions before the first call
+        p = m.nn.UninitializedParameter()
+        assert p.size() == (0,) and str(p.dtype).endswith("float32") and repr(p) == "<UninitializedParameter>"
+        assert str(m.nn.LazyLinear(3).double().weight.dtype).endswith("float64")

@@ -30,7 +30,8 @@ from .random import (Generator, default_generator, manual_seed, seed, initial_se
 from ._ops import *  # noqa: F401,F403  (every op family's public functions)
 from ._ops import __all__ as _ops_all
 from . import autograd, cuda, utils  # noqa: F401
-from ._layout import strided, sparse_coo, contiguous_format, channels_last, preserve_format, memory_format, layout
+from ._layout import (strided, sparse_coo, contiguous_format, channels_last, channels_last_3d, preserve_format,
+                      memory_format, layout)
 from ._printing import set_printoptions, get_printoptions  # noqa: F401
 from ._misc import *  # noqa: F401,F403
 

@@ -354,7 +354,24 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 @factory_kwargs
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **kw):
-    return _filled("empty", _sizes(size, kw, "empty"), None, dtype, device, requires_grad)
+    return formatted(_filled("empty", _sizes(size, kw, "empty"), None, dtype, device, requires_grad), memory_format)
+
+
+def formatted(t, memory_format, like=None):
+    """t relaid out in `memory_format`; preserve_format (the default of the *_like factories) follows
+    `like`'s channels-last layout, as torch does for dense tensors."""
+    from ._layout import channels_last, channels_last_3d, in_format, is_in_format
+    name = getattr(memory_format, "name", "preserve_format")
+    if name == "preserve_format":
+        if like is None or like._data.flags.c_contiguous:
+            return t
+        memory_format = next((f for f in (channels_last, channels_last_3d) if is_in_format(like._data, f)), None)
+        if memory_format is None:
+            return t
+    elif name == "contiguous_format":
+        return t
+    t._data = in_format(t._device.xp, t._data, memory_format)
+    return t
 
 
 def _fill_dtype(fill_value):
@@ -380,21 +397,21 @@ def _like(fn, input, fill, dtype, device, requires_grad):
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _like("zeros", input, None, dtype, device, requires_grad)
+    return formatted(_like("zeros", input, None, dtype, device, requires_grad), memory_format, input)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _like("ones", input, None, dtype, device, requires_grad)
+    return formatted(_like("ones", input, None, dtype, device, requires_grad), memory_format, input)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _like("empty", input, None, dtype, device, requires_grad)
+    return formatted(_like("empty", input, None, dtype, device, requires_grad), memory_format, input)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _like("full", input, fill_value, dtype, device, requires_grad)
+    return formatted(_like("full", input, fill_value, dtype, device, requires_grad), memory_format, input)
 
 
 _C_TYPE = {_dtypes.float32: "float", _dtypes.float64: "double", _dtypes.float16: "c10::Half",

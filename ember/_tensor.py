@@ -188,8 +188,9 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None):
         a = self._data
-        if memory_format is not None and getattr(memory_format, "name", "") == "channels_last":
-            return a.ndim == 4 and self.permute(0, 2, 3, 1).is_contiguous()
+        if memory_format is not None and memory_format.name in ("channels_last", "channels_last_3d"):
+            from ._layout import is_in_format
+            return is_in_format(a, memory_format)
         return bool(a.flags.c_contiguous) or a.size <= 1 or _contig_ignoring_size1(a)
 
     def _wrap_dim(self, dim, ndim=None):

@@ -11,7 +11,7 @@ import numpy as _np
 
 from . import _dtypes
 from ._tensor import Tensor
-from ._factory import factory_kwargs
+from ._factory import factory_kwargs, formatted
 
 _wrap = Tensor._wrap
 _DEFAULT_SEED = 67280421310721
@@ -192,22 +192,22 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+    return formatted(rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+                          device=device or input.device, requires_grad=requires_grad), memory_format, input)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad)
+    return formatted(randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+                           device=device or input.device, requires_grad=requires_grad), memory_format, input)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
-                   device=device or input.device, requires_grad=requires_grad)
+    return formatted(randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                             device=device or input.device, requires_grad=requires_grad), memory_format, input)
 
 
 def _broadcast(a, b):

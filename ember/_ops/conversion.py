@@ -5,6 +5,7 @@ __all__ = ['clone']
 
 from .. import _dtypes
 from .._device import resolve, transfer
+from .._layout import contiguous_format, in_format, is_in_format
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method
@@ -52,7 +53,6 @@ def _parse_to(args, kwargs):
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
     for a in args:
         if isinstance(a, _dtypes.dtype):
             dtype = a
@@ -68,7 +68,11 @@ def _parse_to(args, kwargs):
 
 
 def tensor_to(self, *args, **kwargs):
-    dtype, device, copy = _parse_to(args, dict(kwargs))
+    kwargs = dict(kwargs)
+    fmt = kwargs.pop("memory_format", None)
+    if fmt is not None and fmt.name != "preserve_format":
+        return contiguous(tensor_to(self, *args, **kwargs), memory_format=fmt)
+    dtype, device, copy = _parse_to(args, kwargs)
     dev = resolve(device) if device is not None else None
     if dev is self._device:
         dev = None
@@ -82,8 +86,8 @@ def tensor_to(self, *args, **kwargs):
 
 
 class Clone(Op):
-    def forward(ctx, x, order="C"):
-        return x.copy(order=order)
+    def forward(ctx, x, memory_format=None):
+        return in_format(ctx.xp, x, memory_format)
 
     def backward(ctx, g):
         return g
@@ -91,15 +95,19 @@ class Clone(Op):
 
 @method
 def clone(input, *, memory_format=None):
-    return Clone.apply(input, order="K" if memory_format is None else "C")
+    return Clone.apply(input, memory_format=memory_format)
 
 
 @method
 def contiguous(input, memory_format=None):
     a = input._data
-    if a.flags.c_contiguous:
+    if memory_format is None or memory_format.name in ("contiguous_format", "preserve_format"):
+        if a.flags.c_contiguous:
+            return input
+        return Clone.apply(input, memory_format=contiguous_format)
+    if is_in_format(a, memory_format):
         return input
-    return Clone.apply(input, order="C")
+    return Clone.apply(input, memory_format=memory_format)
 
 
 def view_dtype(input, dtype):

@@ -6,4 +6,5 @@ except ModuleNotFoundError as _e:  # functional.py may not exist yet while the t
         raise
 from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, Buffer  # noqa: F401
 from .modules import *  # noqa: F401,F403
-from . import init, utils  # noqa: F401
+from . import init, utils, parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401

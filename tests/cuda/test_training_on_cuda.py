@@ -155,3 +155,10 @@ def test_dropout_train_on_cuda_stays_on_device():
     y.sum().backward()
     assert x.grad.is_cuda
     np.testing.assert_array_equal(x.grad.cpu().numpy(), (y.detach() != 0).float().cpu().numpy() * 2)
+
+
+def test_data_parallel_runs_on_the_first_device():
+    m = ember.nn.DataParallel(ember.nn.Linear(3, 2))
+    assert m.device_ids == [0] and m.module.weight.is_cuda
+    y = m(ember.ones(4, 3))                    # a CPU batch is moved to the module's device
+    assert y.is_cuda and y.shape == (4, 2)

@@ -21,12 +21,14 @@ from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 
 from . import (container, linear, flatten, conv, fold, pooling, padding, activation, normalization,  # noqa: E402
                batchnorm, instancenorm, dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle,
-               rnn, adaptive)
+               rnn, adaptive, attention, transformer)
 
 __all__ = ["Module", "LazyModuleMixin"] + [name for mod in (
     container, linear, flatten, conv, fold, pooling, padding, activation, normalization, batchnorm, instancenorm,
-    dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle, rnn, adaptive)
+    dropout, sparse, loss, pixelshuffle, upsampling, distance, channelshuffle, rnn, adaptive, attention, transformer)
     for name in mod.__all__]

@@ -97,6 +97,13 @@ def from_np(np_dtype):
         "float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.")
 
 
+def with_canonical_dtype(arr):
+    """arr viewed with ember's own dtype object: arrays from pickles or byte-order-built dtypes carry
+    dtype objects equal to NumPy's but not identical, and identity is what the hot paths compare."""
+    d = from_np(arr.dtype).np
+    return arr if arr.dtype is d else arr.view(d)
+
+
 # --- default dtype -------------------------------------------------------------------------
 _default = [float32]
 

@@ -259,9 +259,7 @@ def from_numpy(ndarray):
     if not ndarray.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte order. "
                          "Conversion between byte orders is currently not supported.")
-    canonical = _dtypes.from_np(ndarray.dtype).np
-    if ndarray.dtype is not canonical:    # e.g. an unpickled array: same dtype, another dtype object
-        ndarray = ndarray.view(canonical)
+    ndarray = _dtypes.with_canonical_dtype(ndarray)     # also refuses unsupported dtypes
     if any(s < 0 for s in ndarray.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
                          "strides are not currently supported. (You can probably work around this by making a "

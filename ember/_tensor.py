@@ -11,6 +11,7 @@ from . import _dtypes
 from ._device import CPU, resolve
 from .autograd import grad_mode
 from .autograd.graph import edge
+from .storage import root_array
 
 _new = object.__new__
 _enabled = grad_mode._enabled
@@ -168,14 +169,10 @@ class Tensor:
         a = self._data
         if self._device.xp is _np:
             return (a.__array_interface__["data"][0] - self._root_array().__array_interface__["data"][0]) // a.itemsize
-        from .storage import _root
-        return (a.data.ptr - _root(a).data.ptr) // a.itemsize
+        return (a.data.ptr - root_array(a).data.ptr) // a.itemsize
 
     def _root_array(self):
-        a = self._data
-        while isinstance(a.base, _np.ndarray):
-            a = a.base
-        return a
+        return root_array(self._data)
 
     def data_ptr(self):
         if self._device.xp is _np:

@@ -25,6 +25,7 @@ import numpy as _np
 from . import _dtypes
 from ._device import CPU, resolve
 from ._tensor import Tensor, Size
+from .storage import root_array
 
 __all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals",
            "SourceChangeWarning"]
@@ -134,9 +135,7 @@ class _Pickler(pickle._Pickler):
 
     def _storage_of(self, arr, location="cpu"):
         """(storage ref, element offset, element strides) for arr, sharing storages between views."""
-        root = arr
-        while isinstance(root.base, _np.ndarray):
-            root = root.base
+        root = root_array(arr)
         isz = arr.itemsize
         usable = (root.dtype == arr.dtype and root.flags.c_contiguous and
                   all(s >= 0 and s % isz == 0 for s in arr.strides))
@@ -510,7 +509,7 @@ def _load_zip(fh, path, map_location, weights_only, mmap):
             arr = _np.frombuffer(raw, dtype=nd).copy()
         if nd.byteorder not in ("=", "|") and nd.byteorder != ("<" if sys.byteorder == "little" else ">"):
             arr = arr.astype(dtype.np)
-        arr = _canonical(arr)
+        arr = _dtypes.with_canonical_dtype(arr)
         if arr.size < numel:
             raise RuntimeError(f"corrupt file: storage {key} holds {arr.size} elements, expected {numel}")
         arr, dev = _place(arr, location, map_location)
@@ -602,14 +601,8 @@ class _Inert(pickle.Unpickler):
 
 
 # ---- plain pickling (deepcopy, multiprocessing) --------------------------------------------------
-def _canonical(arr):
-    """arr with ember's own dtype object (unpickled and byte-order-built dtypes are equal, not identical)."""
-    d = _dtypes.from_np(arr.dtype).np
-    return arr if arr.dtype is d else arr.view(d)
-
-
 def _rebuild_plain(array, requires_grad, is_param, device="cpu"):
-    t = Tensor._wrap(_canonical(array), CPU)
+    t = Tensor._wrap(_dtypes.with_canonical_dtype(array), CPU)
     if device != "cpu":
         t = t.to(device)
     if is_param:

@@ -1,7 +1,7 @@
 """`UntypedStorage`: the bytes behind a tensor and every view of it (`Tensor.untyped_storage()`)."""
 
 
-def _root(a):
+def root_array(a):
     """The array that owns the memory `a` views (NumPy and CuPy both chain views through .base)."""
     while getattr(a, "base", None) is not None and hasattr(a.base, "dtype"):
         a = a.base
@@ -17,7 +17,7 @@ class UntypedStorage:
 
     @classmethod
     def _of_tensor(cls, t):
-        root = _root(t._data)
+        root = root_array(t._data)
         return cls(root.reshape(-1).view(t._device.xp.uint8), t._device)
 
     def data_ptr(self):

@@ -45,11 +45,11 @@ def _with_out(fn, name):
 
     @functools.wraps(fn)
     def with_out(*args, out=None, **kwargs):
-        if takes_out_dtype and out is not None and kwargs.get("dtype") is None:
+        if out is None:
+            return fn(*args, **kwargs)
+        if takes_out_dtype and kwargs.get("dtype") is None:
             kwargs["dtype"] = out.dtype          # torch accumulates these in out's dtype
         r = fn(*args, **kwargs)
-        if out is None:
-            return r
         if isinstance(r, tuple):
             if not isinstance(out, (tuple, list)) or len(out) != len(r):
                 raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")

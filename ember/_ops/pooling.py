@@ -111,14 +111,11 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
     if not want_arg:
         if len(kernel) > 1 and kernel[-1] > 1 and len(views) > kernel[-1]:
             # separable: the max along the last dim over every row, then over the row offsets
-            k, s, d, o = kernel[-1], stride[-1], dilation[-1], out[-1]
-            lead = (slice(None),) * (buf.ndim - 1)
-            rows = buf[lead + (slice(0, s * (o - 1) + 1, s),)].copy()
-            for j in range(1, k):
-                xp.maximum(rows, buf[lead + (slice(j * d, j * d + s * (o - 1) + 1, s),)], out=rows)
-            lead = (slice(None),) * (buf.ndim - len(kernel))
-            views = [rows[lead + window_slices(off, stride[:-1], dilation[:-1], out[:-1])]
-                     for off in offsets(kernel[:-1])]
+            cols = _last_dim_windows(buf, kernel, stride, dilation, out)
+            rows = cols[0].copy()
+            for v in cols[1:]:
+                xp.maximum(rows, v, out=rows)
+            views = [rows[t] for t in _leading_windows(buf.ndim, kernel, stride, dilation, out)]
         best = views[0].copy()
         for v in views[1:]:
             xp.maximum(best, v, out=best)
@@ -150,6 +147,20 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
             for i, v in enumerate(views):
                 xp.copyto(arg, i, where=xp.isnan(v) & nan)
     return best, arg
+
+
+def _last_dim_windows(buf, kernel, stride, dilation, out):
+    """One strided view of buf per kernel offset along the last spatial dim (the others whole)."""
+    k, s, d, o = kernel[-1], stride[-1], dilation[-1], out[-1]
+    lead = (slice(None),) * (buf.ndim - 1)
+    return [buf[lead + (slice(j * d, j * d + s * (o - 1) + 1, s),)] for j in range(k)]
+
+
+def _leading_windows(ndim, kernel, stride, dilation, out):
+    """Index tuples, one per offset of the kernel's leading dims, selecting windows along those dims
+    of an array whose last spatial dim was already reduced (the second separable pass)."""
+    lead = (slice(None),) * (ndim - len(kernel))
+    return [lead + window_slices(off, stride[:-1], dilation[:-1], out[:-1]) for off in offsets(kernel[:-1])]
 
 
 def _max_arg_tree(xp, views):
@@ -189,11 +200,9 @@ def _max_arg_separable(xp, buf, kernel, stride, dilation, out):
     buffer, then over the remaining offsets on that result. Window order is row-major, so the first
     maximal row of the first pass's row maxima, and within it the first maximal column, is the first
     maximal element of the window (ties as in `_max_arg_tree`)."""
-    k, s, d, o = kernel[-1], stride[-1], dilation[-1], out[-1]
-    lead = (slice(None),) * (buf.ndim - 1)
-    rmax, rarg = _max_arg_tree(xp, [buf[lead + (slice(j * d, j * d + s * (o - 1) + 1, s),)] for j in range(k)])
-    lead = (slice(None),) * (buf.ndim - len(kernel))
-    sel = [lead + window_slices(off, stride[:-1], dilation[:-1], out[:-1]) for off in offsets(kernel[:-1])]
+    k = kernel[-1]
+    rmax, rarg = _max_arg_tree(xp, _last_dim_windows(buf, kernel, stride, dilation, out))
+    sel = _leading_windows(buf.ndim, kernel, stride, dilation, out)
     best, arg = _max_arg_tree(xp, [rmax[t] for t in sel])
     col = xp.where(arg == 1, rarg[sel[1]], rarg[sel[0]])
     for i in range(2, len(sel)):

@@ -128,11 +128,7 @@ def _is_pinned_array(a):
     return ref is not None and ref() is root
 
 
-def _root(a):
-    import numpy as np
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+from ..storage import root_array as _root  # noqa: E402
 
 
 _PinMemory = None

@@ -68,10 +68,11 @@ def test_float_edge_values_match_torch(name, fn):
 def test_no_numpy_runtime_warnings_reach_the_user():
     """With every RuntimeWarning an error, ember's inf/nan results still come back (ember's own
     filter applies to NumPy calls from ember's modules) while the user's NumPy code still warns."""
+    edges = ("m.log(m.tensor([0.])), m.tensor([1., 0.]) / 0, m.tensor([1000.]).exp(), m.tensor([]).mean(), "
+             "m.tensor([-1.]).sqrt()")
     code = "\n".join([
-        "import numpy as np, ember",
-        "print(ember.log(ember.tensor([0.])), ember.tensor([1., 0.]) / 0, ember.tensor([1000.]).exp(),",
-        "      ember.tensor([]).mean(), ember.tensor([-1.]).sqrt())",
+        "import numpy as np, ember as m",
+        f"print({edges})",
         "try:",
         "    np.log(np.zeros(1))",
         "except RuntimeWarning as e:",
@@ -80,7 +81,11 @@ def test_no_numpy_runtime_warnings_reach_the_user():
     out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "tensor([-inf]) tensor([inf, nan]) tensor([inf]) tensor(nan) tensor([nan])" in out.stdout
+    if torch is not None:       # the same values and reprs as torch's
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = " ".join(map(str, eval(edges, {"m": torch})))
+        assert out.stdout.splitlines()[0] == expected
     assert "user warning kept: divide by zero encountered in log" in out.stdout
 
 

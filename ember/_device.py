@@ -120,12 +120,15 @@ class device:
         if typ not in ("cpu", "cuda", "meta", "mps"):
             raise RuntimeError(
                 "Expected one of cpu, cuda, mps, meta device type at start of device string: " + type_or_device)
-        d = object.__new__(cls)
-        d.type = typ
-        d.index = index
-        d.xp = None
-        d.backend = None
-        d._str = typ if index is None else f"{typ}:{index}"
+        d = cls._cache.get((typ, index))    # one object per device: 'cuda:1' is device('cuda', 1)
+        if d is None:
+            d = object.__new__(cls)
+            d.type = typ
+            d.index = index
+            d.xp = None
+            d.backend = None
+            d._str = typ if index is None else f"{typ}:{index}"
+            cls._cache[(typ, index)] = d
         cls._cache[key] = d
         return d
 
@@ -149,6 +152,19 @@ class device:
 
     def __reduce__(self):
         return (device, (self._str,))
+
+    def needs_switch(self):
+        """True for a CUDA device other than CuPy's current one: CuPy allocates and runs kernels on the
+        current device, so work for this device must go through `call`. (False for an unresolved device.)"""
+        return self.type == "cuda" and self.xp is not None and self.index != _cuda_state["get_device"]()
+
+    def call(self, fn, *args, **kwargs):
+        """fn(*args, **kwargs) with this device CuPy's current device, the previous one restored after;
+        switches only when `needs_switch()`."""
+        if not self.needs_switch():
+            return fn(*args, **kwargs)
+        with self.xp.cuda.Device(self.index):
+            return fn(*args, **kwargs)
 
     def __enter__(self):
         from . import _factory
@@ -183,6 +199,7 @@ def _cupy():
             cupy.cuda.runtime.getDeviceCount()
             _cuda_state["cupy"] = cupy
             _cuda_state["backend"] = _Backend(cupy)
+            _cuda_state["get_device"] = cupy.cuda.runtime.getDevice
         except Exception:  # noqa: BLE001  (no CuPy, no driver, no device)
             _cuda_state["cupy"] = None
     return _cuda_state["cupy"]
@@ -220,10 +237,9 @@ def transfer(a, src, dst):
     """A copy of backend array `a` (on device `src`) on device `dst` (both resolved devices)."""
     if dst.xp is _np:
         return src.backend.asnumpy(a)
-    with dst.xp.cuda.Device(dst.index):      # CuPy allocates on the *current* device
-        if src.xp is _np:
-            return dst.xp.asarray(a)
-        return dst.xp.array(a, copy=True)    # device -> device (asarray would keep it where it is)
+    if src.xp is _np:
+        return dst.call(dst.xp.asarray, a)          # CuPy allocates on the *current* device
+    return dst.call(dst.xp.array, a, copy=True)     # device -> device (asarray would keep it where it is)
 
 
 def device_of_array(a):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as _np
 
 from . import _dtypes
-from ._device import CPU, resolve
+from ._device import CPU, resolve, transfer
 from ._tensor import Tensor
 from .autograd.grad_mode import _enabled as _grad_enabled
 
@@ -54,14 +54,18 @@ def factory_kwargs(fn):
                                "differentiation, but one of the arguments requires grad.")
         if takes_device:
             kw.setdefault("device", out.device)
-        r = fn(*args, **kw)
-        a = r._data if r._data.dtype == out._data.dtype else r._data.astype(out._data.dtype)
-        if out._data.shape != a.shape:
-            out._data = out._device.xp.empty(a.shape, dtype=out._data.dtype)
-        out._data[...] = a
+        out._device.call(_write_out, fn(*args, **kw), out)
         out._bump()
         return out
     return wrapper
+
+
+def _write_out(r, out):
+    """out <- factory result r (out resized to r's shape), on out's device."""
+    a = r._data if r._data.dtype == out._data.dtype else r._data.astype(out._data.dtype)
+    if out._data.shape != a.shape:
+        out._data = out._device.xp.empty(a.shape, dtype=out._data.dtype)
+    out._data[...] = a
 
 
 _wrap = Tensor._wrap
@@ -209,8 +213,11 @@ def _native(a):
     return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
 
 
-def _to_array(data, dtype, xp):
-    """A new backend array holding `data`, in `dtype` or the dtype PyTorch infers."""
+def _to_array(data, dtype, dev):
+    """A new array of device `dev` holding `data`, in `dtype` or the dtype PyTorch infers."""
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_to_array, data, dtype, dev)
+    xp = dev.xp
     if isinstance(data, Tensor):
         a = data._data
         if xp is not data._device.xp:
@@ -235,7 +242,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dev = data._device if device is None else resolve(device)
     else:
         dev = _dev(device)
-    return _finish(_wrap(_to_array(data, dtype, dev.xp), dev), requires_grad)
+    return _finish(_wrap(_to_array(data, dtype, dev), dev), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -246,7 +253,7 @@ def as_tensor(data, dtype=None, device=None):
             (dtype is None or dtype.np == data.dtype):
         return from_numpy(data)
     dev = _dev(device)
-    return _wrap(_to_array(data, dtype, dev.xp), dev)
+    return _wrap(_to_array(data, dtype, dev), dev)
 
 
 asarray = as_tensor
@@ -325,6 +332,8 @@ def _sizes(size, kw, fn):
 
 def _filled(fn, shape, fill, dtype, device, requires_grad):
     dev = _dev(device)
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_filled, fn, shape, fill, dtype, dev, requires_grad)
     d = _dtypes.get_default_dtype() if dtype is None else dtype
     xp = dev.xp
     if fn == "zeros":
@@ -368,7 +377,7 @@ def formatted(t, memory_format, like=None):
             return t
     elif name == "contiguous_format":
         return t
-    t._data = in_format(t._device.xp, t._data, memory_format)
+    t._data = t._device.call(in_format, t._device.xp, t._data, memory_format)
     return t
 
 
@@ -453,7 +462,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         a = start + step * _np.arange(n, dtype=_np.float64)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a.astype(dtype.np)), dev), requires_grad)
+    return _finish(_wrap(transfer(a.astype(dtype.np), CPU, dev), dev), requires_grad)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -466,7 +475,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     d = dtype or _dtypes.get_default_dtype()
     a = (start + step * _np.arange(n, dtype=_np.float64)).astype(d.np)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a), dev), requires_grad)
+    return _finish(_wrap(transfer(a, CPU, dev), dev), requires_grad)
 
 
 def _steps(steps):
@@ -492,19 +501,19 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if d._cat == 1:
         a = _np.trunc(a)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
+    return _finish(_wrap(transfer(a.astype(d.np), CPU, dev), dev), requires_grad)
 
 
 @factory_kwargs
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     d = dtype or _dtypes.get_default_dtype()
-    lin = linspace(start, end, steps, dtype=_dtypes.float64)._data
+    lin = linspace(start, end, steps, dtype=_dtypes.float64, device=CPU)._data
     with _np.errstate(all="ignore"):
         a = _np.power(builtins.float(base), lin)
     if d._cat == 1:
         a = _np.trunc(a)
     dev = _dev(device)
-    return _finish(_wrap(dev.xp.asarray(a.astype(d.np)), dev), requires_grad)
+    return _finish(_wrap(transfer(a.astype(d.np), CPU, dev), dev), requires_grad)
 
 
 @factory_kwargs
@@ -516,6 +525,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     d = dtype or _dtypes.get_default_dtype()
     dev = _dev(device)
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(eye, n, m, dtype=d, device=dev, requires_grad=requires_grad)
     return _finish(_wrap(dev.xp.eye(n, n if m is None else m, dtype=d.np), dev), requires_grad)
 
 
@@ -524,6 +535,8 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     if isinstance(s, builtins.complex) and d._cat < 3:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE[d]} without overflow")
     dev = _dev(device)
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(scalar_tensor, s, dtype=d, device=dev, requires_grad=requires_grad)
     return _finish(_wrap(dev.xp.asarray(s, dtype=d.np), dev), requires_grad)
 
 
@@ -541,6 +554,8 @@ def legacy_new(cls, dtype, args, device, strict=False):
     """Tensor(...) / FloatTensor(...): sizes -> uninitialised (zeros here), data -> copy in `dtype`,
     a tensor -> an alias of it (FloatTensor & co. insist on their dtype: `strict`)."""
     dev = _dev(device)
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(legacy_new, cls, dtype, args, dev, strict)
     if not args:
         t = _wrap(dev.xp.empty((0,), dtype=dtype.np), dev)
     elif len(args) == 1 and isinstance(args[0], Tensor):
@@ -556,7 +571,7 @@ def legacy_new(cls, dtype, args, device, strict=False):
         data = args[0]
         if isinstance(data, (builtins.int, builtins.float, builtins.complex)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-        t = _wrap(_to_array(data, dtype, dev.xp), dev)
+        t = _wrap(_to_array(data, dtype, dev), dev)
     else:
         raise TypeError(f"new() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)})")

@@ -42,13 +42,11 @@ class Op(Node):
 
     @property
     def needs_input_grad(self):
-        return self._needs
+        n = self._needs
+        return n if n is None else tuple(e is not None for e in n)
 
     device = CPU                    # set per call only when not 'cpu'
-
-    @property
-    def xp(self):
-        return self.device.xp
+    xp = CPU.xp                     # the device's array module (likewise)
 
     @classmethod
     def apply(cls, *inputs, **attrs):
@@ -63,11 +61,12 @@ class Op(Node):
                 if x._rg:
                     requires = True
                 d = x._device
-                if dev is None:
-                    dev = d
-                elif d is not dev:
-                    dev = _mixed_devices(dev, x, cls, inputs)
-                    mixed = True
+                if d is not dev:
+                    if dev is None:
+                        dev = d
+                    else:
+                        dev = _mixed_devices(dev, x, cls, inputs)
+                        mixed = True
             else:
                 arrays.append(x)
         if mixed:       # 0-d CPU tensors joining tensors of another device: their values move there
@@ -76,11 +75,15 @@ class Op(Node):
         if dev is None:
             dev = CPU
         elif dev is not CPU:
+            if dev.needs_switch():      # run on the tensors' CUDA device, not CuPy's current one
+                return dev.call(cls.apply, *inputs, **attrs)
             ctx.device = dev
-        if requires and _enabled[0]:
-            ctx._needs = tuple([isinstance(x, Tensor) and x._rg for x in inputs])
-        else:
-            requires = False
+            ctx.xp = dev.xp
+        if requires:
+            if _enabled[0]:
+                _connect(ctx, inputs, dev)
+            else:
+                requires = False
         out = ctx.forward(*arrays, **attrs)
         if type(out) is tuple:
             return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
@@ -93,12 +96,13 @@ class Op(Node):
         t._data = out
         t._device = dev
         if requires:
-            if out.dtype.kind in "fc" or out.dtype.kind == "V":
+            if out.dtype.kind in "fcV":
                 t._rg = True
                 t.grad_fn = ctx
-                _link(ctx, inputs, arrays, (out,), (t,), dev)
+                if ctx._to_save:
+                    _save(ctx, inputs, arrays, (out,), (t,), dev)
             else:
-                ctx._to_save = None
+                _disconnect(ctx)
         return t
 
     def _materialize(self, grads):
@@ -117,7 +121,7 @@ def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
         t = _new(Tensor)
         t._data = o
         t._device = dev
-        if requires and (diff is None or i in diff) and (o.dtype.kind in "fc" or o.dtype.kind == "V"):
+        if requires and (diff is None or i in diff) and o.dtype.kind in "fcV":
             t._rg = True
             t.grad_fn = ctx
             t._output_nr = i
@@ -126,12 +130,17 @@ def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
     if any_diff:
         ctx._n_out = len(outs)
         ctx._out_meta = tuple((o.shape, t.dtype, dev) for o, t in zip(outs, ts))
-        _link(ctx, inputs, arrays, outs, ts, dev)
+        if ctx._to_save:
+            _save(ctx, inputs, arrays, outs, ts, dev)
+    elif requires:
+        _disconnect(ctx)
     return tuple(ts)
 
 
-def _link(ctx, inputs, arrays, outs, out_tensors, dev):
-    """Connect the node to its inputs and turn saved arrays into saved-tensor entries."""
+def _connect(ctx, inputs, dev):
+    """Before forward: the edges to the inputs' nodes (None for an input that needs no gradient;
+    also `ctx._needs`, read for truth) and the shape/dtype (and device, when it differs from the
+    op's) each gradient must come back in."""
     nf = []
     meta = []
     for x in inputs:
@@ -140,22 +149,39 @@ def _link(ctx, inputs, arrays, outs, out_tensors, dev):
                 _refresh_view(x)
             fn = x.grad_fn
             nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
-            if x._device is dev:
-                meta.append((x._data.shape, x._data.dtype))
-            else:   # its gradient is computed on `dev` and must go back to x's device
-                meta.append((x._data.shape, x._data.dtype, x._device))
+            a = x._data
+            meta.append((a.shape, a.dtype) if x._device is dev else (a.shape, a.dtype, x._device))
         else:
             nf.append(None)
             meta.append(None)
-    ctx.next_functions = tuple(nf)
+    ctx._needs = ctx.next_functions = tuple(nf)
     ctx._meta = tuple(meta)
-    to_save = ctx._to_save
-    if to_save:
-        ctx._saved = tuple([_entry(a, inputs, arrays, outs, out_tensors, dev) for a in to_save])
-        ctx._to_save = None
     if _anomaly[0]:
         import traceback
         ctx._anomaly_trace = "".join(traceback.format_stack()[:-3])
+
+
+def _disconnect(ctx):
+    """No output carries gradient (integer/bool results): the node is not part of the graph."""
+    ctx._to_save = None
+    ctx.next_functions = ()
+
+
+def _save(ctx, inputs, arrays, outs, out_tensors, dev):
+    """Turn the arrays forward saved into saved-tensor entries (inputs and outputs by identity)."""
+    saved = []
+    for a in ctx._to_save:
+        if a is None or type(a) in _SCALARS:
+            saved.append((2, a))
+            continue
+        for x, arr in zip(inputs, arrays):
+            if a is arr and isinstance(x, Tensor):
+                saved.append((0, x, x._version))
+                break
+        else:
+            saved.append(_entry(a, outs, out_tensors, dev))
+    ctx._saved = tuple(saved)
+    ctx._to_save = None
 
 
 def _refresh_view(x):
@@ -163,14 +189,10 @@ def _refresh_view(x):
     refresh_view(x)
 
 
-def _entry(a, inputs, arrays, outs, out_tensors, dev):
-    if a is None or type(a) in _SCALARS:
-        return (2, a)
+def _entry(a, outs, out_tensors, dev):
+    """The saved entry of an array that is not one of the op's tensor inputs."""
     if isinstance(a, Tensor):
         return (0, a, a._version)
-    for x, arr in zip(inputs, arrays):
-        if a is arr and isinstance(x, Tensor):
-            return (0, x, x._version)
     for i, o in enumerate(outs):
         if a is o:
             vc = out_tensors[i]._shared_vc()

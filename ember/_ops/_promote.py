@@ -61,15 +61,21 @@ def promote(x, y):
     if ty in _SCALARS:
         if tx in _SCALARS:
             raise TypeError("expected at least one Tensor operand")
-        r = scalar_dtype(x.dtype, y)
-        if r is not x.dtype:
+        dx = x.dtype
+        r = _scalar_np.get((dx, ty))
+        if r is None:
+            r = scalar_dtype(dx, y)
+        if r is not dx:
             x = x.astype(r)
-        return x, _fit_scalar(y, r)
+        return x, (_fit_scalar(y, r) if r.kind in "iuV" else y)
     if tx in _SCALARS:
-        r = scalar_dtype(y.dtype, x)
-        if r is not y.dtype:
+        dy = y.dtype
+        r = _scalar_np.get((dy, tx))
+        if r is None:
+            r = scalar_dtype(dy, x)
+        if r is not dy:
             y = y.astype(r)
-        return _fit_scalar(x, r), y
+        return (_fit_scalar(x, r) if r.kind in "iuV" else x), y
     dx, dy = x.dtype, y.dtype
     if dx is dy:
         return x, y

@@ -97,7 +97,9 @@ class Unreduce(Op):
         ctx.axes = axes
         ctx.keepdim = keepdim
         if g.ndim == 0 and len(in_shape) and math.prod(in_shape) <= 65536:
-            return ctx.xp.full(in_shape, g, dtype=g.dtype)   # small: a fresh array beats a broadcast view
+            out = ctx.xp.empty(in_shape, dtype=g.dtype)       # small: a fresh array beats a broadcast view
+            out[...] = g
+            return out
         if not keepdim and axes and in_shape:
             g = g.reshape(keep_shape(in_shape, axes))
         return ctx.xp.broadcast_to(g, in_shape)

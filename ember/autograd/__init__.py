@@ -60,7 +60,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if grad_tensors is None and inputs is None and getattr(tensors, "_data", None) is not None:
         t = tensors     # the common `loss.backward()`
         if t._data.size == 1 and t._data.dtype.kind in "fV" and t._rg:
-            g = type(t)._wrap(t._device.xp.ones_like(t._data), t._device)
+            a = t._data
+            dev = t._device
+            one = dev.xp.array(1, dtype=a.dtype) if dev.type == "cpu" else dev.call(dev.xp.ones_like, a)
+            g = type(t)._wrap(one.reshape(a.shape) if a.ndim else one, dev)
             execute([graph.edge(t)], [g], bool(retain_graph or create_graph), create_graph)
             return
     outputs = _tensor_list(tensors)

@@ -12,20 +12,17 @@ def _dependencies(roots):
     """For every node reachable from roots: how many edges lead into it."""
     deps = {}
     stack = list(dict.fromkeys(roots))      # two outputs of one node are one root
-    seen = set(stack)
+    seen = set(stack) if len(stack) > 1 else ()     # a root reached from another root; the rest: deps
     while stack:
-        n = stack.pop()
-        for e in n.next_functions:
-            if e is None:
-                continue
-            c = e[0]
-            if c in deps:
-                deps[c] += 1
-            else:
-                deps[c] = 1
-            if c not in seen:
-                seen.add(c)
-                stack.append(c)
+        for e in stack.pop().next_functions:
+            if e is not None:
+                c = e[0]
+                if c in deps:
+                    deps[c] += 1
+                else:
+                    deps[c] = 1
+                    if c not in seen:
+                        stack.append(c)
     return deps
 
 
@@ -94,6 +91,8 @@ def _run_tensor_hooks(node, nr, g):
 def _accumulate(var, g, create_graph, shared):
     if g is None:
         return
+    if g._device.type != "cpu" and g._device.needs_switch():
+        return g._device.call(_accumulate, var, g, create_graph, shared)
     a = g._data
     if a.dtype != var._data.dtype:
         g = g.to(var.dtype)
@@ -141,15 +140,12 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
 
     With `inputs` (list of edges), returns their gradients; with accumulate=True the gradients
     of leaves (all of them, or only `inputs`) are added into `.grad`."""
-    root_nodes = [r[0] for r in roots]
-    buffers = {}
+    buffers = {}        # node -> its gradient so far (a list of them for multi-output nodes)
     shared = set()      # ids of gradient tensors that must not become a leaf's .grad as they are
     for (node, nr), g in zip(roots, grads):
         shared.add(id(g))
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = {}
-        buf[nr] = g if nr not in buf else buf[nr] + g
+        _add_grad(buffers, node, nr, g)
+    root_nodes = [r[0] for r in roots]
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = bool(create_graph)
     try:
@@ -171,31 +167,46 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
     return out
 
 
+def _add_grad(buffers, node, nr, g):
+    n_out = node._n_out
+    b = buffers.get(node)
+    if n_out == 1:
+        buffers[node] = g if b is None else b + g
+        return
+    if b is None:
+        b = buffers[node] = [None] * n_out
+    b[nr] = g if b[nr] is None else b[nr] + g
+
+
 def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate):
     """Run every node reachable from the roots (Tensor.backward without `inputs`)."""
     deps = _dependencies(root_nodes)
     ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
+    pop = buffers.pop
     while ready:
         node = ready.pop()
-        buf = buffers.pop(node, None)
-        if buf is not None:
-            if node._tensor_hooks or node._retained:
-                for nr in list(buf):
-                    buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
-            if type(node) is AccumulateGrad:
-                if accumulate:
-                    var = node.variable
-                    g = buf[0]
-                    _accumulate(var, _leaf_hooks(var, g) if var._backward_hooks else g, create_graph, shared)
-                continue
-            _run_node(node, buf, buffers, retain_graph, shared)
-        for e in node.next_functions:
-            if e is not None:
-                c = e[0]
-                d = deps[c] - 1
-                deps[c] = d
-                if d == 0:
-                    ready.append(c)
+        buf = pop(node, None)
+        if buf is None:
+            for e in node.next_functions:
+                if e is not None:
+                    c = e[0]
+                    d = deps[c] - 1
+                    deps[c] = d
+                    if d == 0:
+                        ready.append(c)
+        elif type(node) is AccumulateGrad:
+            if accumulate:
+                _accumulate_leaf(node, buf, create_graph, shared)
+        else:
+            _run_node(node, buf, buffers, retain_graph, shared, deps, ready)
+
+
+def _accumulate_leaf(node, g, create_graph, shared):
+    if node._hooked:
+        g = _run_tensor_hooks(node, 0, g)
+    var = node.variable
+    _accumulate(var, _leaf_hooks(var, g) if var._backward_hooks else g, create_graph, shared)
+    return g
 
 
 def _run_towards(root_nodes, buffers, retain_graph, create_graph, shared, accumulate, targets):
@@ -207,20 +218,23 @@ def _run_towards(root_nodes, buffers, retain_graph, create_graph, shared, accumu
         buf = buffers.pop(node, None)
         if buf is None or node not in need:
             continue
-        if node._tensor_hooks or node._retained:
-            for nr in list(buf):
-                buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
         if type(node) is AccumulateGrad:
             if node in targets:
-                g = _leaf_hooks(node.variable, buf[0])
+                if node._hooked:
+                    buf = _run_tensor_hooks(node, 0, buf)
+                g = _leaf_hooks(node.variable, buf)
                 captured[(node, 0)] = g
                 shared.add(id(g))
                 if accumulate:
                     _accumulate(node.variable, g, create_graph, shared)
             continue
         if node in targets:
-            for nr, g in buf.items():
-                captured[(node, nr)] = g
+            if node._n_out == 1:
+                captured[(node, 0)] = _output_hooks(node, buf)
+            else:
+                for nr, g in enumerate(_output_hooks(node, buf)):
+                    if g is not None:
+                        captured[(node, nr)] = g
             if not any(e is not None and e[0] in need for e in node.next_functions):
                 continue
         _run_node(node, buf, buffers, retain_graph, shared)
@@ -237,26 +251,43 @@ def _leaf_hooks(var, g):
     return g
 
 
-def _run_node(node, buf, buffers, retain_graph, shared):
+def _output_hooks(node, buf):
+    """The node's incoming gradient(s) after the hooks registered on its output tensors."""
+    if not node._hooked:
+        return buf
+    if node._n_out == 1:
+        return _run_tensor_hooks(node, 0, buf)
+    return [g if g is None else _run_tensor_hooks(node, nr, g) for nr, g in enumerate(buf)]
+
+
+def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
+    """Run one node's backward on its incoming gradient(s) `buf` and send the results down its
+    edges; with `deps`, children whose last gradient arrived join `ready`."""
     saved = node._saved
     if saved is _FREED:
         raise RuntimeError(FREED_MSG)
-    n_out = node._n_out
-    if n_out == 1:
-        grads_out = (buf[0],)
+    hooked = node._hooked
+    if hooked:
+        buf = _output_hooks(node, buf)
+    if node._n_out == 1:
+        grads_out = (buf,)
     else:
-        grads_out = tuple(buf.get(i) for i in range(n_out))
+        grads_out = tuple(buf)
         if None in grads_out:
             grads_out = node._materialize(grads_out)
-    if node._pre_hooks:
+    if hooked and node._pre_hooks:
         for h in list(node._pre_hooks.values()):
             r = h(grads_out)
             if r is not None:
                 grads_out = tuple(r)
-    grads_in = node.backward(*grads_out)
+    dev = grads_out[0]._device if grads_out[0] is not None else None
+    if dev is None or dev.type == "cpu" or not node.device or not node.device.needs_switch():
+        grads_in = node.backward(*grads_out)
+    else:                       # a node of a second GPU: its backward runs with that GPU current
+        grads_in = node.device.call(node.backward, *grads_out)
     if type(grads_in) is not tuple:
         grads_in = (grads_in,)
-    if node._post_hooks:
+    if hooked and node._post_hooks:
         for h in list(node._post_hooks.values()):
             r = h(grads_in, grads_out)
             if r is not None:
@@ -266,44 +297,56 @@ def _run_node(node, buf, buffers, retain_graph, shared):
     if saved and not retain_graph:
         node._saved = _FREED
     meta = node._meta
-    sent = None
-    for i, e in enumerate(node.next_functions):
+    edges = node.next_functions
+    sent = set() if len(edges) > 1 else None
+    n_in = len(grads_in)
+    for i, e in enumerate(edges):
         if e is None:
             continue
-        g = grads_in[i] if i < len(grads_in) else None
-        if g is None:
-            continue
-        if meta is not None:
-            m = meta[i]
-            if m is not None:
-                shape, dt = m[0], m[1]
-                if len(m) > 2 and g._device is not m[2]:
-                    g = g.to(m[2])      # a 0-d CPU input of an op on another device
-                a = g._data
-                if a.shape != shape:
-                    try:
-                        g = sum_to(g, shape)
-                    except Exception:
-                        raise RuntimeError(
-                            f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                            f"{list(a.shape)} but expected shape compatible with {list(shape)}") from None
-                if g._data.dtype != dt:
-                    g = g.to(_from_np(dt))
-        gid = id(g)
-        if sent is None:
-            sent = {gid}
-        elif gid in sent:
-            shared.add(gid)     # one tensor sent down two edges
-        else:
-            sent.add(gid)
-        c, nr = e
-        b = buffers.get(c)
-        if b is None:
-            buffers[c] = {nr: g}
-        elif nr in b:
-            b[nr] = b[nr] + g
-        else:
-            b[nr] = g
+        c = e[0]
+        g = grads_in[i] if i < n_in else None
+        if g is not None:
+            m = meta[i] if meta is not None else None
+            if m is not None and (g._data.shape != m[0] or g._data.dtype is not m[1] or len(m) > 2):
+                g = _fit(node, i, g, m)
+            if sent is not None:
+                gid = id(g)
+                if gid in sent:
+                    shared.add(gid)     # one tensor sent down two edges
+                sent.add(gid)
+            b = buffers.get(c)
+            if c._n_out == 1:
+                buffers[c] = g if b is None else b + g
+            else:
+                _add_grad(buffers, c, e[1], g)
+        if deps is not None:
+            d = deps[c] - 1
+            deps[c] = d
+            if d == 0:
+                ready.append(c)
+
+
+def _fit(node, i, g, m):
+    """Gradient g for input i of node in the input's shape, dtype and device (meta m)."""
+    a = g._data
+    if len(m) > 2 and g._device is not m[2]:
+        g = g.to(m[2])      # a 0-d CPU input of an op on another device
+        a = g._data
+    shape = m[0]
+    if a.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except Exception:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(a.shape)} but expected shape compatible with {list(shape)}") from None
+        a = g._data
+    dt = m[1]
+    if a.dtype is not dt and a.dtype != dt:
+        g = g.to(_from_np(dt))
+    return g
+
+
 def _check_nan(node, grads_in):
     for i, g in enumerate(grads_in):
         if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):

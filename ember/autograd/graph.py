@@ -4,7 +4,10 @@ Every node has `next_functions` (one `(node, output_nr)` pair per differentiable
 for inputs that need no gradient) and a `backward(*grad_outputs)` that returns one gradient per
 input, written with ember ops so that it can itself be differentiated.
 """
+from weakref import ref as _weakref
+
 _FREED = object()
+_new = object.__new__
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -24,8 +27,10 @@ class Node:
     _retained = None           # {output_nr: tensor} from retain_grad()
     _pre_hooks = None
     _post_hooks = None
+    _hooked = False            # any of the four above set: the engine looks at them only then
     _anomaly_trace = None
     _name = "Node"
+    device = None              # the device its backward runs on (set by ops off the CPU)
 
     def name(self):
         return self._name
@@ -51,7 +56,7 @@ class Node:
             raise RuntimeError(FREED_MSG)
         if s is None:
             return ()
-        return tuple([_unpack(e, self) for e in s])
+        return tuple([e[1] if e[0] == 2 else _unpack(e, self) for e in s])
 
     def _free(self):
         if self._saved:
@@ -62,6 +67,7 @@ class Node:
         """fn(grad_inputs, grad_outputs) -> None or new grad_inputs, after this node runs."""
         if self._post_hooks is None:
             self._post_hooks = {}
+            self._hooked = True
         from ..utils.hooks import RemovableHandle
         h = RemovableHandle(self._post_hooks)
         self._post_hooks[h.id] = fn
@@ -71,6 +77,7 @@ class Node:
         """fn(grad_outputs) -> None or new grad_outputs, before this node runs."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
+            self._hooked = True
         from ..utils.hooks import RemovableHandle
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
@@ -93,11 +100,13 @@ class AccumulateGrad(Node):
 def accumulator(t):
     """The (cached) AccumulateGrad node of a leaf tensor."""
     ref = t._acc_ref
-    node = ref() if ref is not None else None
-    if node is None:
-        import weakref
-        node = AccumulateGrad(t)
-        t._acc_ref = weakref.ref(node)
+    if ref is not None:
+        node = ref()
+        if node is not None:
+            return node
+    node = _new(AccumulateGrad)
+    node.variable = t
+    t._acc_ref = _weakref(node)
     return node
 
 
@@ -139,17 +148,25 @@ def _unpack(e, node):
             raise _version_error(_desc(t), fn, v, e[2])
         return t
     if kind == 1:
-        from .._tensor import Tensor
         _, arr, vc, ver, nr, dev = e
         if vc[0] != ver:
             raise _version_error(f"{_legacy_name(arr)} [{', '.join(map(str, arr.shape))}]", node.name(), vc[0], ver)
-        t = Tensor._wrap(arr, dev)
+        t = _new(_tensor_type())
+        t._data = arr
+        t._device = dev
         t._vc = vc
         t._rg = True
         t.grad_fn = node
         t._output_nr = nr
         return t
     return e[1]
+
+
+def _tensor_type():
+    global _tensor_type
+    from .._tensor import Tensor
+    _tensor_type = lambda: Tensor  # noqa: E731  (imported once: unpacking is on every backward)
+    return Tensor
 
 
 def _legacy_name(arr):

@@ -2,6 +2,7 @@
 import weakref
 
 from .._device import _cupy
+from .._device import device as _device
 
 
 def is_available():
@@ -14,37 +15,65 @@ def device_count():
 
 
 def current_device():
+    """Index of CuPy's current device: where tensors for 'cuda' (no index) go."""
     _require()
     return _cupy().cuda.runtime.getDevice()
 
 
 def set_device(device):
-    from .._device import device as _d
-    d = _d(device) if not isinstance(device, int) else _d("cuda", device)
-    if d.type != "cuda":
-        return
+    """Make `device` (index, 'cuda:i', ember.device) the current device; a negative index is a no-op."""
+    _exchange(_index(device))
+
+
+def _index(d, optional=False):
+    """torch's rules for a device argument: an int as is, 'cuda:i' / ember.device / ember.cuda.device
+    give their index; None or 'cuda' mean the current device (-1 without CUDA) if `optional`."""
+    if isinstance(d, int):
+        return d
+    if isinstance(d, str):
+        d = _device(d)
+    if isinstance(d, _device):
+        if d.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {d}")
+        if d.index is not None:
+            return d.index
+    elif isinstance(d, device):
+        return d.idx
+    if not optional:
+        raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{d}")
+    return current_device() if is_available() else -1
+
+
+def _exchange(idx):
+    """Make device `idx` current and return the previous current one; -1 (nothing done) if idx < 0."""
+    if idx < 0:
+        return -1
     _require()
-    _cupy().cuda.runtime.setDevice(d.index or 0)
+    rt = _cupy().cuda.runtime
+    if idx >= rt.getDeviceCount():
+        raise RuntimeError(f"CUDA error: invalid device ordinal (device {idx} requested, "
+                           f"{rt.getDeviceCount()} available)")
+    prev = rt.getDevice()
+    if prev != idx:
+        rt.setDevice(idx)
+    return prev
 
 
 def get_device_name(device=None):
     _require()
-    cp = _cupy()
-    idx = 0 if device is None else (device if isinstance(device, int) else (getattr(device, "index", 0) or 0))
-    return cp.cuda.runtime.getDeviceProperties(idx)["name"].decode()
+    return _cupy().cuda.runtime.getDeviceProperties(_index(device, optional=True))["name"].decode()
 
 
 def get_device_capability(device=None):
     _require()
-    cp = _cupy()
-    props = cp.cuda.runtime.getDeviceProperties(0 if device is None else int(getattr(device, "index", device) or 0))
+    props = _cupy().cuda.runtime.getDeviceProperties(_index(device, optional=True))
     return props["major"], props["minor"]
 
 
 def synchronize(device=None):
     cp = _cupy()
     if cp is not None:
-        cp.cuda.Device().synchronize()
+        cp.cuda.Device(_index(device, optional=True)).synchronize()
 
 
 def empty_cache():
@@ -54,18 +83,24 @@ def empty_cache():
 
 
 def memory_allocated(device=None):
-    cp = _cupy()
-    return cp.get_default_memory_pool().used_bytes() if cp is not None else 0
+    return _pool_bytes("used_bytes", device)
 
 
 def max_memory_allocated(device=None):
-    cp = _cupy()
-    return cp.get_default_memory_pool().total_bytes() if cp is not None else 0
+    return _pool_bytes("total_bytes", device)
 
 
 def memory_reserved(device=None):
+    return _pool_bytes("total_bytes", device)
+
+
+def _pool_bytes(stat, d):
+    """A byte count of CuPy's memory pool on device `d` (the pool reports on the current device); 0 without CUDA."""
     cp = _cupy()
-    return cp.get_default_memory_pool().total_bytes() if cp is not None else 0
+    if cp is None:
+        return 0
+    with device(d):
+        return getattr(cp.get_default_memory_pool(), stat)()
 
 
 def manual_seed(seed):
@@ -92,19 +127,26 @@ def _require():
 
 
 class device:
-    """Context manager selecting the current CUDA device."""
+    """Context manager making `device` CuPy's current device, the previous one restored on exit;
+    None or a negative index: no-op (as torch.cuda.device)."""
 
     def __init__(self, device):
-        self.idx = device if isinstance(device, int) else (getattr(device, "index", 0) or 0)
+        self.idx = _index(device, optional=True)
+        self.prev_idx = -1
 
     def __enter__(self):
-        if is_available():
-            self.prev = current_device()
-            set_device(self.idx)
+        self.prev_idx = _exchange(self.idx)
 
-    def __exit__(self, *a):
-        if is_available():
-            set_device(self.prev)
+    def __exit__(self, *exc):
+        self.idx = _exchange(self.prev_idx)
+        return False
+
+
+class device_of(device):
+    """`device` for the device of a tensor; no-op for a CPU tensor."""
+
+    def __init__(self, obj):
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
 
 
 # ---- page-locked (pinned) host memory --------------------------------------------------------------

@@ -24,6 +24,14 @@ What the fake checks, like real CuPy does (so a passing test here means somethin
   maximum, minimum, bitwise and/or/xor) and for the dtypes CUDA atomics support.
 * dtypes CuPy does not support (bfloat16, longdouble, object, strings) are refused.
 * `cupyx.empty_pinned` returns a NumPy array and records the call (`FAKE.pinned_calls`).
+* Devices (`installed(device_count=n)`): `FAKE.current` is the current device (`cupy.cuda.Device(i)` as a
+  context manager or `.use()`, `runtime.setDevice`); every array records the device it was allocated
+  on (`a.device.id`: the current device at its creation; views keep their base's). A kernel (operator,
+  ufunc, `cupy.*` function, reduction or other computing method, advanced indexing, assignment) whose
+  array operands are not all on the current device raises ValueError, like CuPy without peer access.
+  Copies (`cupy.asarray` / `cupy.array` / `cupy.copy` / `a.copy()`) of an array on another device and
+  `cupy.*_like(a)` land on the current device; basic indexing, reshapes and host copies (`get`, `item`)
+  work from any device.
 """
 import builtins
 import contextlib
@@ -52,10 +60,13 @@ class _State:
 
     def __init__(self, device_count=1):
         self.device_count = device_count
-        self.current = 0
+        self.current = 0            # CuPy's current device: where arrays are allocated and kernels run
+        self.switches = 0           # calls that made a device current (Device.use / __enter__, setDevice)
         self.pinned_calls = []      # (shape, dtype) of every cupyx.empty_pinned call
         self.seeds = []             # cupy.random.seed calls
         self.synchronized = 0
+        self.synced = []            # the device of every synchronize
+        self.pool_used = {}         # device -> bytes the memory pool reports as used there (default 0)
 
 
 FAKE = _State()
@@ -128,6 +139,10 @@ cumsum diagonal dot dump dumps fill flatten item max mean min nonzero partition 
 repeat reshape round searchsorted sort squeeze std sum swapaxes take tobytes tofile tolist trace
 transpose var view
 """.split())
+# methods that launch no kernel on the array's device: views (a copy when they must copy, which lands
+# on the current device like `copy`) and copies to the host; every other method is a kernel
+_NO_KERNEL_METHODS = frozenset("reshape ravel squeeze swapaxes transpose view diagonal copy item tolist "
+                               "tobytes tofile dump dumps".split())
 _REDUCTIONS = frozenset("all any max min amax amin sum prod mean var std nansum nanprod nanmax nanmin "
                         "nanmean nanvar nanstd argmax argmin".split())
 
@@ -242,11 +257,16 @@ class ndarray:
                 d = args[0] if args else kw["dtype"]
                 if not (isinstance(d, type) and issubclass(d, ndarray)):
                     _check_dtype(d)
+            if name not in _NO_KERNEL_METHODS:
+                _check_devices((self,) + args + tuple(kw.values()))
             with _quiet():
                 r = meth(*_u(args), **_u(kw))
             if name in ("item", "tolist", "tobytes", "dumps"):
                 return r
-            return self if r is self._a else _w(r, self._dev)
+            if r is self._a:
+                return self
+            view = isinstance(r, np.ndarray) and np.may_share_memory(r, self._a)
+            return _w(r, self._dev if view else None)      # new memory: on the current device
         return call
 
     def get(self, stream=None, order="C", out=None, blocking=True):
@@ -304,7 +324,8 @@ class ndarray:
         return (_from_host, (self._a.copy(), self._dev))
 
     def __getitem__(self, key):
-        _check_devices((self, key))
+        if _has_array(key):             # advanced indexing: a gather kernel; basic indexing: a view
+            _check_devices((self, key))
         r = self._a[_index(key)]
         return self._view(r if isinstance(r, np.ndarray) else np.asarray(r))
 
@@ -331,6 +352,10 @@ def _check_devices(args):
                                  f"array device = {x._dev} while current = {FAKE.current}")
         elif t is tuple or t is list:
             _check_devices(x)
+
+
+def _has_array(key):
+    return type(key) is ndarray or (type(key) is tuple and any(type(k) is ndarray for k in key))
 
 
 def _index(key):
@@ -448,19 +473,23 @@ class ufunc:
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
         if self.__name__ not in ("add", "multiply"):
             raise NotImplementedError(f"`cupy_{self.__name__}.reduce` is not supported yet")
+        _check_devices((array,))
         return _w(self._u.reduce(_u(array), axis=axis, dtype=dtype, keepdims=keepdims))
 
     def accumulate(self, array, axis=0, dtype=None, out=None):
         if self.__name__ not in ("add", "multiply"):
             raise NotImplementedError(f"`cupy_{self.__name__}.accumulate` is not supported yet")
+        _check_devices((array,))
         return _w(self._u.accumulate(_u(array), axis=axis, dtype=dtype))
 
     def reduceat(self, array, indices, axis=0, dtype=None, out=None):
         if self.__name__ != "add":
             raise NotImplementedError(f"`cupy_{self.__name__}.reduceat` is not supported yet")
+        _check_devices((array, indices))
         return _w(self._u.reduceat(_u(array), _u(indices), axis=axis, dtype=dtype))
 
     def outer(self, A, B, **kw):
+        _check_devices((A, B))
         return _w(self._u.outer(_operand(A), _operand(B), **kw))
 
     def at(self, a, indices, b=None):
@@ -535,18 +564,32 @@ def _function(npf, name):
 
 def asarray(a, dtype=None, order=None, *, blocking=False):
     if type(a) is ndarray:
-        if dtype is None or np.dtype(dtype) == a.dtype:
+        if (dtype is None or np.dtype(dtype) == a.dtype) and a._dev == FAKE.current:
             return a
-        return _w(a._a.astype(_check_dtype(dtype)))
+        return _w(a._a.astype(_check_dtype(dtype or a.dtype)))     # a copy on the current device
     r = np.array(_u(a, host_ok=True), dtype=dtype, order=order or "K", copy=True)    # host -> device copy
     return _w(r)
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
-    if type(obj) is ndarray:
+    if type(obj) is ndarray:            # copy=False still copies an array of another device to the current one
+        copy = True if copy or obj._dev != FAKE.current else None      # CuPy's copy=False: only if needed
         r = np.array(obj._a, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
         return obj if r is obj._a else _w(r)
     return _w(np.array(_u(obj, host_ok=True), dtype=dtype, copy=True, order=order, ndmin=ndmin))
+
+
+def _copy(a, order="K"):
+    """cupy.copy: a copy on the current device, from any device."""
+    return _w(np.array(_u(a), order=order, copy=True))
+
+
+def _like(npf):
+    """cupy.<x>_like: only the shape and dtype of `a` are used; the new array is on the current device."""
+    @functools.wraps(npf)
+    def f(a, *args, **kw):
+        return _w(npf(_u(a, host_ok=True), *args, **kw))
+    return f
 
 
 def asnumpy(a, stream=None, order="C", out=None, blocking=True):
@@ -588,12 +631,13 @@ def _get_device():
 
 def _set_device(i):
     _check_ordinal(i)
+    FAKE.switches += 1
     FAKE.current = i
 
 
 def _get_device_properties(i):
     _check_ordinal(i)
-    return {"name": b"Fake CUDA Device (ember tests)", "major": 8, "minor": 0,
+    return {"name": f"Fake CUDA Device {i} (ember tests)".encode(), "major": 8, "minor": 0,
             "totalGlobalMem": 16 << 30, "multiProcessorCount": 80}
 
 
@@ -615,20 +659,21 @@ class Device:
 
     def synchronize(self):
         FAKE.synchronized += 1
+        FAKE.synced.append(self.id)
 
     def __enter__(self):
-        self._prev = FAKE.current
+        self._prev = getattr(self, "_prev", []) + [FAKE.current]     # a stack: the same Device may nest
         _set_device(self.id)
         return self
 
     def __exit__(self, *exc):
-        FAKE.current = self._prev
+        FAKE.current = self._prev.pop()
         return False
 
 
 class _MemoryPool:
-    def used_bytes(self):
-        return 0
+    def used_bytes(self):       # CuPy's pool reports on the current device
+        return FAKE.pool_used.get(FAKE.current, 0) if self is _POOL else 0
 
     def total_bytes(self):
         return 0
@@ -723,6 +768,7 @@ def _special_ufunc(fn, name, nin=1):
     def f(*args):
         if len(args) != nin:
             raise TypeError(f"Wrong number of arguments for 'cupyx_scipy_special_{name}'")
+        _check_devices(args)
         return _w(np.asarray(fn(*[_operand(a) for a in args])))
     f.__name__ = name
     return f
@@ -747,6 +793,9 @@ def _make_modules():
         if npf is not None and not hasattr(cp, name):
             setattr(cp, name, _function(npf, name))
     cp.amax, cp.amin = cp.max, cp.min
+    cp.copy = _copy
+    for name in ("empty_like", "zeros_like", "ones_like", "full_like"):
+        setattr(cp, name, _like(getattr(np, name)))
     cp.array = array
     cp.asarray = cp.asanyarray = asarray
     cp.ascontiguousarray = ascontiguousarray

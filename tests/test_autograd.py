@@ -223,3 +223,34 @@ def test_roots_from_one_node(split):
         results.append((g.detach().numpy().copy(), x.grad.numpy().copy()))
     for t, e in zip(*results):
         np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_invalid_gradient_shape_names_the_function_and_index():
+    def run(lib):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * b
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, lib.ones(3)          # b has 2 elements
+
+        a = lib.ones(2, requires_grad=True)
+        b = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            Twice.apply(a, b).sum().backward()
+        return str(e.value)
+    mine, theirs = both(run)
+    assert mine == theirs
+
+
+def test_one_gradient_sent_to_two_leaves_is_not_shared_between_their_grads():
+    def run(lib):
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, requires_grad=True)
+        (a + b).sum().backward()             # AddBackward sends one tensor to both leaves
+        a.grad.add_(1)
+        return b.grad.tolist(), a.grad.tolist()
+    mine, theirs = both(run)
+    assert mine == theirs

@@ -21,6 +21,7 @@ from ..autograd.graph import Node, accumulator
 from ._promote import _SCALARS
 
 _new = object.__new__
+_CPU_ARRAY = CPU.xp.ndarray
 _enabled = grad_mode._enabled
 _wrap = Tensor._wrap
 
@@ -85,9 +86,10 @@ class Op(Node):
             else:
                 requires = False
         out = ctx.forward(*arrays, **attrs)
-        if type(out) is tuple:
-            return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
-        if type(out) is not dev.xp.ndarray:
+        kind = type(out)
+        if kind is not _CPU_ARRAY and kind is not dev.xp.ndarray:
+            if kind is tuple:
+                return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
             scalar = out
             out = dev.xp.asarray(out)
             if ctx._to_save:   # a saved 0-d result must still be recognised as the output

@@ -3,6 +3,7 @@ from sys import getrefcount as _getrefcount
 
 from . import grad_mode
 from .anomaly_mode import _anomaly
+from .._device import CPU
 from .._dtypes import from_np as _from_np
 from .._tensor import Tensor
 from .graph import AccumulateGrad, _FREED, FREED_MSG
@@ -280,11 +281,11 @@ def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
             r = h(grads_out)
             if r is not None:
                 grads_out = tuple(r)
-    dev = grads_out[0]._device if grads_out[0] is not None else None
-    if dev is None or dev.type == "cpu" or not node.device or not node.device.needs_switch():
+    dev = node.device
+    if dev is None or dev is CPU or not dev.needs_switch():
         grads_in = node.backward(*grads_out)
     else:                       # a node of a second GPU: its backward runs with that GPU current
-        grads_in = node.device.call(node.backward, *grads_out)
+        grads_in = dev.call(node.backward, *grads_out)
     if type(grads_in) is not tuple:
         grads_in = (grads_in,)
     if hooked and node._post_hooks:
@@ -296,24 +297,19 @@ def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
         _check_nan(node, grads_in)
     if saved and not retain_graph:
         node._saved = _FREED
-    meta = node._meta
     edges = node.next_functions
-    sent = set() if len(edges) > 1 else None
-    n_in = len(grads_in)
-    for i, e in enumerate(edges):
+    n = len(edges)
+    if len(grads_in) != n:          # fewer gradients than inputs: the rest are None
+        grads_in = (grads_in + (None,) * n)[:n]
+    if n > 1:
+        _mark_repeats(grads_in, shared)
+    for e, g, m in zip(edges, grads_in, node._meta or (None,) * n):
         if e is None:
             continue
         c = e[0]
-        g = grads_in[i] if i < n_in else None
         if g is not None:
-            m = meta[i] if meta is not None else None
             if m is not None and (g._data.shape != m[0] or g._data.dtype is not m[1] or len(m) > 2):
-                g = _fit(node, i, g, m)
-            if sent is not None:
-                gid = id(g)
-                if gid in sent:
-                    shared.add(gid)     # one tensor sent down two edges
-                sent.add(gid)
+                g = _fit(node, grads_in, g, m)
             b = buffers.get(c)
             if c._n_out == 1:
                 buffers[c] = g if b is None else b + g
@@ -326,25 +322,43 @@ def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
                 ready.append(c)
 
 
-def _fit(node, i, g, m):
-    """Gradient g for input i of node in the input's shape, dtype and device (meta m)."""
+def _mark_repeats(grads, shared):
+    """A tensor sent down two edges must not become a leaf's .grad as it is."""
+    seen = set()
+    for g in grads:
+        if g is not None:
+            i = id(g)
+            if i in seen:
+                shared.add(i)
+            seen.add(i)
+
+
+def _fit(node, grads_in, g, m):
+    """Gradient g (one of the node's grads_in) in its input's shape, dtype and device (meta m)."""
+    given = g
     a = g._data
     if len(m) > 2 and g._device is not m[2]:
         g = g.to(m[2])      # a 0-d CPU input of an op on another device
         a = g._data
     shape = m[0]
     if a.shape != shape:
-        try:
-            g = sum_to(g, shape)
-        except Exception:
+        if not _reducible(a.shape, shape):
+            i = next(j for j, x in enumerate(grads_in) if x is given)
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                f"{list(a.shape)} but expected shape compatible with {list(shape)}") from None
+                f"{list(a.shape)} but expected shape compatible with {list(shape)}")
+        g = sum_to(g, shape)
         a = g._data
     dt = m[1]
     if a.dtype is not dt and a.dtype != dt:
         g = g.to(_from_np(dt))
     return g
+
+
+def _reducible(got, shape):
+    """Whether a gradient of shape `got` is a broadcast of `shape` (sum_to can reduce it)."""
+    lead = len(got) - len(shape)
+    return lead >= 0 and all(s == 1 or s == n for s, n in zip(shape, got[lead:]))
 
 
 def _check_nan(node, grads_in):

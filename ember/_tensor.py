@@ -435,6 +435,9 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
         if id(self) in memo:
             return memo[id(self)]
+        dev = self._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(self.__deepcopy__, memo)
         new = _new(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("_data", "_grad", "_vc", "_acc_ref", "_base")})
         new._data = self._data.copy()

@@ -1,6 +1,7 @@
 """ember.linalg: PyTorch's torch.linalg namespace (the ops live in ember/_ops/linalg.py)."""
 import builtins
 
+from ._device import CPU
 from ._ops.linalg import (LinAlgError, LinalgCholeskyEx, LinalgEigh, LinalgInvEx, LinalgQr, LinalgSlogdet,
                           LinalgSolve, LinalgSvd, det, linalg_cross as cross, matmul, matrix_norm, matrix_power, pinv,
                           _square, _unsq)
@@ -92,9 +93,12 @@ def eigvalsh(A, UPLO="L"):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+    dev = A._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(matrix_rank, A, atol=atol, rtol=rtol, hermitian=hermitian, tol=tol)
     if tol is not None:
         atol, rtol = tol, 0.0
-    xp = A._device.xp
+    xp = dev.xp
     s = xp.linalg.svd(A._data, compute_uv=False)
     smax = s.max(-1, keepdims=True) if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
     if rtol is None:
@@ -106,6 +110,9 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
 def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution through the pseudo-inverse; like PyTorch's default CPU driver ('gelsy'),
     residuals and singular_values come back empty."""
+    dev = A._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(lstsq, A, B, rcond, driver=driver)
     vector = B.ndim == A.ndim - 1
     X = pinv(A, rtol=rcond) @ (_unsq(B, -1) if vector else B)
     xp = A._device.xp

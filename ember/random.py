@@ -10,6 +10,7 @@ import pickle
 import numpy as _np
 
 from . import _dtypes
+from ._device import CPU, transfer
 from ._tensor import Tensor
 from ._factory import factory_kwargs, formatted
 
@@ -101,7 +102,7 @@ def _make(arr, dtype, device, requires_grad):
     from ._factory import _dev, _finish
     dev = _dev(device)
     arr = _np.asarray(arr).astype(dtype.np, copy=False)
-    return _finish(_wrap(arr if dev.xp is _np else dev.xp.asarray(arr), dev), requires_grad)
+    return _finish(_wrap(arr if dev is CPU else transfer(arr, CPU, dev), dev), requires_grad)
 
 
 def _unsupported(kernel, dtype):
@@ -312,10 +313,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 # ---- in-place samplers on tensors ------------------------------------------------------------------
 def _fill_(self, arr):
+    """Write host samples `arr` into self's buffer (on self's device)."""
+    dev = self._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_fill_, self, arr)
     from ._ops._registry import check_inplace
     check_inplace(self)
-    xp = self._device.xp
-    self._data[...] = arr if xp is _np else xp.asarray(arr)
+    self._data[...] = arr if dev is CPU else dev.xp.asarray(arr)
     self._bump()
     return self
 

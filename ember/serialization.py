@@ -23,7 +23,7 @@ import zipfile
 import numpy as _np
 
 from . import _dtypes
-from ._device import CPU, resolve
+from ._device import CPU, resolve, transfer
 from ._tensor import Tensor, Size
 from .storage import root_array
 
@@ -295,7 +295,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     view = _np.lib.stride_tricks.as_strided(arr[storage_offset:] if n else arr, shape=size,
                                             strides=tuple(s * isz for s in stride), writeable=arr.flags.writeable)
     if dev is not CPU:
-        view = dev.xp.asarray(view)
+        view = transfer(view, CPU, dev)
     t = Tensor._wrap(view, dev)
     if requires_grad:
         t.requires_grad = True

@@ -46,6 +46,9 @@ class UntypedStorage:
         return int(self._bytes[i])
 
     def __setitem__(self, i, value):
+        dev = self.device
+        if dev.type != "cpu" and dev.needs_switch():
+            return dev.call(self.__setitem__, i, value)
         self._bytes[i] = value
 
     def cpu(self):

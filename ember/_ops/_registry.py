@@ -5,6 +5,7 @@
 
     @method("absolute")     # under another (or an extra) name
 """
+from .._device import CPU
 from .._tensor import Tensor
 from ..autograd import grad_mode
 
@@ -39,6 +40,9 @@ def check_inplace(self):
 
 def apply_inplace(self, result):
     """Write `result` into self (same buffer, so views see it) and move the autograd history."""
+    dev = self._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(apply_inplace, self, result)
     if _enabled[0]:
         check_inplace(self)
         if self._base is not None and result._rg and "_multi_view" in self.__dict__:

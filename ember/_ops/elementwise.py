@@ -29,6 +29,7 @@ import builtins
 import math
 
 from .. import _dtypes
+from .._device import CPU
 from .._tensor import Tensor
 from ._op import Op
 from ._promote import promote, result_np, scalar, scalar_dtype, to_float, _SCALARS
@@ -88,6 +89,9 @@ def _out(result, out, name="op"):
     """Honour an `out=` argument: cast the result into it, resizing it if its shape differs."""
     if out is None:
         return result
+    dev = out._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_out, result, out, name)
     from ..autograd.grad_mode import _enabled
     if _enabled[0] and (result._rg or out._rg):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
@@ -1367,6 +1371,9 @@ class Where(Op):
 
 def where(condition, input=None, other=None, *, out=None):
     """where(cond, x, y): x where cond else y (numbers allowed); where(cond): nonzero(as_tuple=True)."""
+    dev = condition._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(where, condition, input, other, out=out)
     if input is None and other is None:
         xp = condition._device.xp
         return tuple(_wrap(i.astype("int64", copy=False), condition._device)
@@ -1392,7 +1399,10 @@ Tensor.where = lambda self, condition, other: where(condition, self, other)
 def _test(name, fn):
     def f(input):
         _need_tensor(name, input)
-        return _wrap(fn(input._device.xp, input._data), input._device)
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(f, input)
+        return _wrap(fn(dev.xp, input._data), dev)
     f.__name__ = f.__qualname__ = name
     return method(name)(f)
 
@@ -1414,23 +1424,25 @@ signbit = _test("signbit", lambda xp, a: xp.signbit(a) if _is_float(a) else xp.l
 # ---- comparisons -----------------------------------------------------------------------------
 def _compare(name, ufunc):
     def cmp(input, other, *, out=None):
-        other = _operand(other)
-        if not isinstance(input, Tensor):
-            input, other = other, input
-            swapped = True
-        else:
-            swapped = False
-        x = input._data
-        y = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._device is not input._device:
-            if other._device.type == "cpu" and not y.ndim:          # a 0-d CPU tensor joins input's device
-                y = input._device.xp.asarray(y)
-            elif input._device.type == "cpu" and not x.ndim:
-                input, other, swapped = other, input, not swapped
-                x, y = input._data, input._device.xp.asarray(x)
-            else:
+        t, o = input, _operand(other)       # t: the tensor whose device computes, o: the other operand
+        swapped = not isinstance(t, Tensor)
+        if swapped:
+            t, o = o, t
+        x = t._data
+        y = o._data if isinstance(o, Tensor) else o
+        lift = isinstance(o, Tensor) and o._device is not t._device   # a 0-d CPU tensor joins the other's device
+        if lift and not (o._device.type == "cpu" and not y.ndim):
+            if t._device.type != "cpu" or x.ndim:
                 from ._op import _mixed_devices
-                _mixed_devices(input._device, other, type(name, (), {}), (input, other))
+                _mixed_devices(t._device, o, type(name, (), {}), (t, o))
+            t, o, swapped = o, t, not swapped
+            x, y = t._data, x
+        dev = t._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(cmp, input, other, out=out)
+        xp = dev.xp
+        if lift:
+            y = xp.asarray(y)
         r = result_np(x, y)
         if r.kind == "c" and name in ("lt", "le", "gt", "ge"):
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_torch_name(_from_np(r))}\'')
@@ -1438,10 +1450,10 @@ def _compare(name, ufunc):
             x = x.astype(r)
         if type(y) not in _SCALARS and y.dtype is not r:
             y = y.astype(r)
-        res = getattr(input._device.xp, ufunc)(y, x) if swapped else getattr(input._device.xp, ufunc)(x, y)
-        if type(res) is not input._device.xp.ndarray:
-            res = input._device.xp.asarray(res)
-        r = _wrap(res, input._device)
+        res = getattr(xp, ufunc)(y, x) if swapped else getattr(xp, ufunc)(x, y)
+        if type(res) is not xp.ndarray:
+            res = xp.asarray(res)
+        r = _wrap(res, dev)
         return r if out is None else _out(r, out, name)
     cmp.__name__ = name
     return cmp
@@ -1458,6 +1470,9 @@ not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
 def _cmp_inplace(fn):
     def f(self, other):
+        dev = self._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(f, self, other)
         r = fn(self, other)
         self._data[...] = r._data.astype(self._data.dtype)
         self._bump()
@@ -1473,6 +1488,9 @@ Tensor.greater_, Tensor.greater_equal_ = Tensor.gt_, Tensor.ge_
 
 @method
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(isclose, input, other, rtol, atol, equal_nan)
     a, b = input._data, other._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"{_torch_name(input.dtype)} did not match {_torch_name(other.dtype)}")
@@ -1495,11 +1513,17 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @method
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(allclose, input, other, rtol, atol, equal_nan)
     return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 @method
 def equal(input, other):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(equal, input, other)
     if input._data.shape != other._data.shape:
         return False
     return builtins.bool(eq(input, other)._data.all())
@@ -1510,6 +1534,9 @@ def _logical(name, ufunc):
     def fn(input, other, *, out=None):
         _need_tensor(name, input)
         _need_tensor(name, other, 2, "other")
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(fn, input, other, out=out)
         r = _wrap(getattr(input._device.xp, ufunc)(input._data, other._data), input._device)
         return r if out is None else _out(r, out, name)
     fn.__name__ = fn.__qualname__ = name
@@ -1526,6 +1553,9 @@ logical_xor = _logical("logical_xor", "logical_xor")
 @method
 def logical_not(input, *, out=None):
     _need_tensor("logical_not", input)
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(logical_not, input, out=out)
     r = _wrap(input._device.xp.logical_not(input._data), input._device)
     return r if out is None else _out(r, out, "logical_not")
 
@@ -1536,6 +1566,8 @@ inplace(logical_not)
 def _int_binary(kernel, ufunc, x, y):
     """Bitwise op on integer/bool operands (Tensors or numbers)."""
     dev = x._device if isinstance(x, Tensor) else y._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_int_binary, kernel, ufunc, x, y)
     a = x._data if isinstance(x, Tensor) else x
     b = y._data if isinstance(y, Tensor) else y
     a, b = promote(a, b)
@@ -1590,6 +1622,9 @@ bitwise_right_shift = _bitwise("bitwise_right_shift", "rshift_cpu", "rshift")
 
 @method
 def bitwise_not(input, *, out=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(bitwise_not, input, out=out)
     a = input._data
     if a.dtype.kind not in "biu":
         _not_impl("bitwise_not_cpu", a)
@@ -1619,14 +1654,23 @@ def _bit_op(kernel, op, reflected=False):
     return lambda self, other: _int_binary(kernel, op, self, _operand(other))
 
 
-Tensor.__add__ = lambda self, other: Add.apply(self, _operand(other))
-Tensor.__radd__ = lambda self, other: Add.apply(_operand(other), self)
-Tensor.__sub__ = lambda self, other: Sub.apply(self, _operand(other))
-Tensor.__rsub__ = lambda self, other: Sub.apply(_operand(other), self)
-Tensor.__mul__ = lambda self, other: Mul.apply(self, _operand(other))
-Tensor.__rmul__ = lambda self, other: Mul.apply(_operand(other), self)
-Tensor.__truediv__ = lambda self, other: Div.apply(self, _operand(other))
-Tensor.__rtruediv__ = lambda self, other: Div.apply(_operand(other), self)
+def _arith(op):
+    """The operator and its reflected form for an Op of (x, y); plain operands skip _operand."""
+    apply = op.apply
+
+    def forward(self, other):
+        return apply(self, other if type(other) in _PLAIN else _operand(other))
+
+    def reflected(self, other):
+        return apply(other if type(other) in _PLAIN else _operand(other), self)
+    return forward, reflected
+
+
+_PLAIN = frozenset(_SCALARS + (Tensor,))
+Tensor.__add__, Tensor.__radd__ = _arith(Add)
+Tensor.__sub__, Tensor.__rsub__ = _arith(Sub)
+Tensor.__mul__, Tensor.__rmul__ = _arith(Mul)
+Tensor.__truediv__, Tensor.__rtruediv__ = _arith(Div)
 Tensor.__floordiv__ = lambda self, other: Div.apply(self, _operand(other), rounding_mode="floor")
 Tensor.__rfloordiv__ = lambda self, other: Div.apply(_operand(other), self, rounding_mode="floor")
 Tensor.__mod__ = lambda self, other: Remainder.apply(self, _operand(other))

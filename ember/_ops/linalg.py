@@ -10,6 +10,7 @@ __all__ = ['matmul', 'mm', 'addmm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer'
 import builtins
 import string
 
+from .._device import CPU
 from .._tensor import Tensor
 from ._op import Op
 from ._promote import promote
@@ -664,6 +665,9 @@ def det(input):
 
 @method
 def logdet(input):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(logdet, input)
     sign, logabs = LinalgSlogdet.apply(input)
     neg = sign._data < 0                # negative determinant: nan, with a zero gradient
     keep = _wrap((~neg).astype(sign._data.dtype), input._device)
@@ -707,8 +711,11 @@ def qr(input, some=True):
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    dev = A._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(pinv, A, atol=atol, rtol=rtol, hermitian=hermitian)
     U, S, Vh = LinalgSvd.apply(A, full_matrices=False)
-    xp = A._device.xp
+    xp = dev.xp
     s = S._data
     smax = s.max(-1, keepdims=True) if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
     if rtol is None:

@@ -16,6 +16,7 @@ import builtins
 import re
 
 from .. import _dtypes
+from .._device import CPU
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.graph import edge, Node
@@ -795,7 +796,10 @@ class AsStrided(Op):
 
 @method
 def as_strided(input, size, stride, storage_offset=None):
-    xp = input._device.xp
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(as_strided, input, size, stride, storage_offset)
+    xp = dev.xp
     root = input._root_array()
     if not root.flags.c_contiguous:
         raise RuntimeError("as_strided: ember needs the underlying storage to be contiguous")
@@ -851,9 +855,11 @@ def tile(input, *dims):
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:  # repeat_interleave(repeats): indices
-        reps = input
-        xp = reps._device.xp
-        return _wrap(xp.repeat(xp.arange(reps._data.shape[0]), reps._data), reps._device)
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(repeat_interleave, input)
+        xp = dev.xp
+        return _wrap(xp.repeat(xp.arange(input._data.shape[0]), input._data), dev)
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = _wrap_dim(dim, input._data.ndim)
@@ -1026,6 +1032,9 @@ concat = concatenate = cat
 def _to_out(r, out):
     if out is None:
         return r
+    dev = out._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_to_out, r, out)
     if out._data.shape != r._data.shape:
         out._data = out._device.xp.empty(r._data.shape, dtype=out._data.dtype)
     out._data[...] = r._data
@@ -1204,6 +1213,9 @@ def _positions(xp, index, dim):
 
 
 def _check_index(name, x, dim, index, src=None):
+    dev = index._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_check_index, name, x, dim, index, src)
     if index._data.dtype.kind != "i" or index._data.dtype.itemsize not in (4, 8):
         op = "gather" if name == "gather" else "scatter"        # torch names every scatter variant so
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
@@ -1461,6 +1473,9 @@ class IndexSelect(Op):
 
 @method
 def index_select(input, dim, index):
+    dev = index._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(index_select, input, dim, index)
     d = _wrap_dim(dim, input._data.ndim)
     a = _check_vector_index("index_select", index)
     size = input._data.shape[d] if input._data.ndim else 1
@@ -1500,6 +1515,9 @@ class IndexAdd(Op):
 
 
 def _index_op(input, dim, index, src, mode, alpha, inplace, name):
+    dev = index._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_index_op, input, dim, index, src, mode, alpha, inplace, name)
     d = _wrap_dim(dim, input._data.ndim)
     a = _check_vector_index(name, index)
     size = input._data.shape[d] if input._data.ndim else 1
@@ -1534,7 +1552,10 @@ def _index_op(input, dim, index, src, mode, alpha, inplace, name):
 def _fill_value(input, value):
     if isinstance(value, Tensor):
         return value
-    return _wrap(input._device.xp.asarray(value, dtype=input._data.dtype), input._device)
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_fill_value, input, value)
+    return _wrap(dev.xp.asarray(value, dtype=input._data.dtype), dev)
 
 
 @method
@@ -1673,6 +1694,9 @@ def masked_scatter_(self, mask, source):
 
 
 def _flat_index(input, index):
+    dev = index._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_flat_index, input, index)
     a = index._data
     n = input._data.size
     if a.size and (_int(a.min()) < -n or _int(a.max()) >= n):
@@ -1726,16 +1750,19 @@ def put_(self, index, source, accumulate=False):
 
 @method
 def nonzero(input, *, out=None, as_tuple=False):
-    xp = input._device.xp
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(nonzero, input, out=out, as_tuple=as_tuple)
+    xp = dev.xp
     a = input._data
     if as_tuple:
         idx = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)
-        return tuple(_wrap(i.astype(_dtypes.int64.np), input._device) for i in idx)
+        return tuple(_wrap(i.astype(_dtypes.int64.np), dev) for i in idx)
     if a.ndim == 0:
         r = xp.zeros((1 if a.item() else 0, 0), dtype=_dtypes.int64.np)
     else:
         r = xp.stack(xp.nonzero(a), axis=1).astype(_dtypes.int64.np, copy=False)
-    return _to_out(_wrap(r, input._device), out)
+    return _to_out(_wrap(r, dev), out)
 
 
 @method
@@ -1984,7 +2011,10 @@ def getitem(self, idx):
         a = self._data      # x[i] outside autograd (datasets, loops): a view without an Op
         if a.ndim and -a.shape[0] <= idx < a.shape[0]:
             return as_view(_wrap(a[idx, ...], self._device), self, ("__getitem__", (idx,)))
-    np_idx, adv = _convert_index(idx, self._data.shape, self._device.xp)
+    dev = self._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(getitem, self, idx)
+    np_idx, adv = _convert_index(idx, self._data.shape, dev.xp)
     try:
         if adv:
             return Index.apply(self, idx=np_idx)
@@ -2065,7 +2095,10 @@ def _index_put(self, np_idx, adv, value, accumulate):
 
 
 def setitem(self, idx, value):
-    np_idx, adv = _convert_index(idx, self._data.shape, self._device.xp)
+    dev = self._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(setitem, self, idx, value)
+    np_idx, adv = _convert_index(idx, self._data.shape, dev.xp)
     _index_put(self, np_idx, adv, value, False)
 
 
@@ -2082,6 +2115,9 @@ def _check_put_dtype(self, values):
 
 
 def index_put_(self, indices, values, accumulate=False):
+    dev = self._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(index_put_, self, indices, values, accumulate)
     _check_put_dtype(self, values)
     np_idx, _ = _index_tuple(indices, self)
     return _index_put(self, np_idx, True, values, accumulate)
@@ -2089,6 +2125,9 @@ def index_put_(self, indices, values, accumulate=False):
 
 @method
 def index_put(input, indices, values, accumulate=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(index_put, input, indices, values, accumulate)
     _check_put_dtype(input, values)
     np_idx, _ = _index_tuple(indices, input)
     try:

@@ -19,7 +19,7 @@ import sys
 import types
 
 from .. import _dtypes
-from .._device import accumulate as _accumulate
+from .._device import CPU, accumulate as _accumulate
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method
@@ -376,8 +376,11 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 def _arg(name, fn):
     def arg(input, dim=None, keepdim=False):
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(arg, input, dim, keepdim)
         x = input._data
-        xp = input._device.xp
+        xp = dev.xp
         if dim is None:
             if x.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -636,7 +639,7 @@ class NanMedianAll(MedianAll):
 def median(input, dim=None, keepdim=False):
     if dim is None:
         if input._data.size == 0:
-            return _wrap(input._device.xp.full((), float("nan"), dtype=input._data.dtype), input._device)
+            return _nan_scalar(input)
         return MedianAll.apply(input)
     return _select(MedianDim, "median", input, dim, keepdim)
 
@@ -645,9 +648,15 @@ def median(input, dim=None, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     if dim is None:
         if input._data.size == 0:
-            return _wrap(input._device.xp.full((), float("nan"), dtype=input._data.dtype), input._device)
+            return _nan_scalar(input)
         return NanMedianAll.apply(input)
     return _select(NanMedianDim, "nanmedian", input, dim, keepdim)
+
+
+def _nan_scalar(input):
+    """The median of an empty tensor: a 0-d NaN of its dtype on its device."""
+    from .._factory import full
+    return full((), float("nan"), dtype=input.dtype, device=input._device)
 
 
 @method
@@ -672,8 +681,11 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @method
 def argsort(input, dim=-1, descending=False, stable=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(argsort, input, dim, descending, stable)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     a = _wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         return _wrap(xp.zeros((), dtype="int64"), input._device)
@@ -917,8 +929,11 @@ def cumprod(input, dim, *, dtype=None):
 # ---- logical reductions and counting ----------------------------------------------------------
 def _logical(name):
     def fn(input, dim=None, keepdim=False):
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(fn, input, dim, keepdim)
         x = input._data
-        xp = input._device.xp
+        xp = dev.xp
         axes = _axes(dim, x.ndim)
         r = getattr(xp, name)(x, axis=axes, keepdims=keepdim) if axes else x.astype(bool)
         return _wrap(xp.asarray(r, dtype="uint8" if x.dtype == "uint8" else bool), input._device)
@@ -932,8 +947,11 @@ any = _logical("any")
 
 @method
 def count_nonzero(input, dim=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(count_nonzero, input, dim)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     axes = _axes(dim, x.ndim)
     r = xp.sum(x != 0, axis=axes) if axes else (x != 0)
     return _wrap(xp.asarray(r, dtype="int64"), input._device)
@@ -941,8 +959,11 @@ def count_nonzero(input, dim=None):
 
 @method
 def bincount(input, weights=None, minlength=0):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(bincount, input, weights, minlength)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     if x.ndim != 1 or x.dtype.kind not in "iu" or (x.size and int(x.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
@@ -956,8 +977,11 @@ def bincount(input, weights=None, minlength=0):
 
 @method
 def histc(input, bins=100, min=0, max=0):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(histc, input, bins, min, max)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     if x.dtype.kind not in "fV":
         raise RuntimeError(f'"histogram_cpu" not implemented for \'{_legacy(x.dtype)}\'')
     lo, hi = float(min), float(max)
@@ -983,8 +1007,11 @@ def _unique_out(dev, vals, inverse, counts, return_inverse, return_counts):
 
 @method
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(unique, input, sorted, return_inverse, return_counts, dim)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     if dim is None:
         vals, inv, cnt = xp.unique(x.reshape(-1), return_inverse=True, return_counts=True)
         inv = inv.reshape(x.shape)
@@ -997,8 +1024,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 @method
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(unique_consecutive, input, return_inverse, return_counts, dim)
     x = input._data
-    xp = input._device.xp
+    xp = dev.xp
     if dim is None:
         a, x = 0, x.reshape(-1)
     else:

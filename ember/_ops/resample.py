@@ -19,6 +19,7 @@ import warnings
 
 import numpy as _np
 
+from .._device import CPU
 from ._op import Op
 from .pooling import SeparableLinear, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
@@ -217,6 +218,9 @@ def _aa_matrix(n, o, align_corners, sf, cubic):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(interpolate, input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     nd = input.ndim - 2
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -355,6 +359,9 @@ def channel_shuffle(input, groups):
 
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid (N, *spatial, nd) for batches of affine matrices theta (N, nd, nd + 1)."""
+    dev = theta._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(affine_grid, theta, size, align_corners)
     if align_corners is None:
         warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
                       "Please specify align_corners=True if the old behavior is desired. See the documentation of "
@@ -515,6 +522,9 @@ def _cubic_weights(t):
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample input (N, C, *S) at grid (N, *out, nd) positions in [-1, 1] (x first: the last spatial
     axis), with bilinear/nearest/bicubic interpolation and zeros/border/reflection padding."""
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(grid_sample, input, grid, mode, padding_mode, align_corners)
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")

@@ -8,6 +8,7 @@ import math
 import warnings
 
 import ember
+from .._device import CPU
 from .._tensor import Tensor
 from .._ops import nn_ops as _nn
 from .._ops.nn_ops import (  # noqa: F401  (several are re-exported as F.<name>)
@@ -73,6 +74,9 @@ threshold_ = _nn.threshold_
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(hardtanh, input, min_val, max_val, inplace)
     x = input._data
     xp = input._device.xp
     y = xp.clip(x, min_val, max_val)
@@ -88,6 +92,9 @@ def relu6(input, inplace=False):
 
 
 def hardsigmoid(input, inplace=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(hardsigmoid, input, inplace)
     x = input._data
     y = input._device.xp.clip(x / 6 + 0.5, 0, 1)
     slope = ((x > -3) & (x < 3)) / 6.0
@@ -151,6 +158,9 @@ def silu(input, inplace=False):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(softplus, input, beta, threshold)
     z = input * beta if beta != 1 else input
     # relu(z) + log1p(exp(-|z|)), and the identity above the threshold
     sp = z.relu() + (-z.abs()).exp().log1p()
@@ -166,6 +176,9 @@ def mish(input, inplace=False):
 
 
 def softshrink(input, lambd=0.5):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(softshrink, input, lambd)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     x = input._data
@@ -210,6 +223,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    dev = logits._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(gumbel_softmax, logits, tau, hard, eps, dim)
     from ..random import _gen
     xp = logits._device.xp
     e = xp.asarray(_gen(None).exponential(1.0, logits.shape)).astype(logits._data.dtype)
@@ -283,6 +299,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(local_response_norm, input, size, alpha, beta, k)
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
     if input.numel() == 0:
@@ -299,6 +318,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(normalize, input, p, dim, eps, out)
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     r = input / denom
     if out is not None:
@@ -314,6 +336,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def one_hot(tensor, num_classes=-1):
+    dev = tensor._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(one_hot, tensor, num_classes)
     a = tensor._data
     if a.dtype.name != "int64":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -357,6 +382,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(cross_entropy, input, target, weight, size_average, ignore_index, reduce, reduction,
+                        label_smoothing)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -396,6 +425,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(binary_cross_entropy, input, target, weight, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
@@ -420,6 +452,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(poisson_nll_loss, input, target, log_input, full, size_average, eps, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if log_input:
@@ -436,6 +471,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(gaussian_nll_loss, input, target, var, full, eps, reduction)
     if isinstance(var, (int, float)):
         var = ember.full_like(input, var)
     if tuple(var.shape) != tuple(input.shape):
@@ -456,6 +494,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(kl_div, input, target, size_average, reduce, reduction, log_target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
@@ -487,6 +528,9 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(hinge_embedding_loss, input, target, margin, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     t = target._data
@@ -543,6 +587,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    dev = input1._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(cosine_embedding_loss, input1, input2, target, margin, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     d = input1.ndim - 1
@@ -557,6 +604,9 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(multi_margin_loss, input, target, p, margin, weight, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if p not in (1, 2):
@@ -583,6 +633,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(multilabel_margin_loss, input, target, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     x = input if input.ndim > 1 else input.reshape(1, -1)
@@ -633,6 +686,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 # ---- attention -------------------------------------------------------------------------------
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    dev = query._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(scaled_dot_product_attention, query, key, value, attn_mask, dropout_p, is_causal, scale,
+                        enable_gqa)
     L, S = query.shape[-2], key.shape[-2]
     xp = query._device.xp
     dt = query._data.dtype
@@ -656,6 +713,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    dev = log_probs._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(ctc_loss, log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
     _check_reduction(reduction)
     unbatched = log_probs.ndim == 2
     lp = log_probs.reshape(log_probs.shape[0], 1, -1) if unbatched else log_probs

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .._device import CPU
 from ..autograd.grad_mode import no_grad
 from ..random import _gen
 
@@ -16,11 +17,13 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 def _write(tensor, arr):
     """Copies a NumPy array into the tensor's buffer (same object, so views and optimizers see it)."""
+    dev = tensor._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_write, tensor, arr)
     with no_grad():
-        xp = tensor._device.xp
         a = np.asarray(arr).astype(tensor._data.dtype, copy=False) if tensor._data.dtype.kind != "V" else \
             np.asarray(arr, dtype=np.float32).astype(tensor._data.dtype)
-        tensor._data[...] = a if xp is np else xp.asarray(a)
+        tensor._data[...] = a if dev is CPU else dev.xp.asarray(a)
         tensor._bump()
     return tensor
 

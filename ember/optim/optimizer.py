@@ -1,7 +1,8 @@
 """Optimizer: the base class every ember optimizer derives from (`torch.optim.Optimizer`).
 
 Updates work on backend arrays in place (`p._data`, `p.grad._data`, state tensors' `_data`), with
-the array module taken from the parameter's device, so the same code runs on NumPy and CuPy.
+the array module taken from the parameter's device, so the same code runs on NumPy and CuPy. A step
+runs with the parameters' CUDA device current (one pass per device when they are on several).
 """
 import copy
 import functools
@@ -10,6 +11,7 @@ from collections import OrderedDict, defaultdict
 from itertools import chain
 
 from .. import _dtypes
+from .._device import CPU
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle
@@ -55,14 +57,50 @@ def _with_hooks(step):
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
                 args, kwargs = result
+        dev = _step_device(self.param_groups)
         with no_grad():
-            out = step(self, *args, **kwargs)
+            if dev is CPU:
+                out = step(self, *args, **kwargs)
+            elif dev is not None:
+                out = dev.call(step, self, *args, **kwargs)
+            else:
+                out = _step_per_device(self, step, args, kwargs)
         for hook in chain(self._optimizer_step_post_hooks.values(), _global_post_hooks.values()):
             hook(self, args, kwargs)
         return out
 
     wrapper._hooked = True
     return wrapper
+
+
+def _step_device(groups):
+    """The CUDA device holding the parameters (CPU when none is on one; None when they are on several):
+    a step's array work runs with it current."""
+    dev = CPU
+    for group in groups:
+        for p in group["params"]:
+            d = p._device
+            if d is not CPU and d is not dev:
+                if dev is not CPU:
+                    return None
+                dev = d
+    return dev
+
+
+def _step_per_device(opt, step, args, kwargs):
+    """A step over parameters on several CUDA devices: the closure once, then one update per device
+    with that device current and each group narrowed to that device's parameters."""
+    loss = opt._closure_loss(args[0] if args else kwargs.get("closure"))
+    groups = opt.param_groups
+    devices = dict.fromkeys(p._device for group in groups for p in group["params"])
+    try:
+        for dev in devices:
+            opt.param_groups = [dict(group, params=[p for p in group["params"] if p._device is dev])
+                                for group in groups]
+            dev.call(step, opt)
+    finally:
+        opt.param_groups = groups
+    return loss
 
 
 def _scalar_dtype():
@@ -97,6 +135,15 @@ def _check_betas(betas, eps=None):
 def _check_nonneg(name, value):
     if not 0.0 <= value:
         raise ValueError(f"Invalid {name} value: {value}")
+
+
+def _zero(t):
+    """t's values set to 0 in place, on t's device."""
+    dev = t._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_zero, t)
+    t._data[...] = 0
+    t._bump()
 
 
 def _real(a):
@@ -228,8 +275,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    g._data[...] = 0
-                    g._bump()
+                    _zero(g)
 
     def step(self, closure=None):
         raise NotImplementedError
@@ -270,8 +316,11 @@ class Optimizer:
 
     @staticmethod
     def _zeros(p, fill=0):
-        a = p._device.xp.zeros_like(p._data) if fill == 0 else p._device.xp.full_like(p._data, fill)
-        return Tensor._wrap(a, p._device)
+        dev = p._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(Optimizer._zeros, p, fill)
+        a = dev.xp.zeros_like(p._data) if fill == 0 else dev.xp.full_like(p._data, fill)
+        return Tensor._wrap(a, dev)
 
     # ---- hooks -----------------------------------------------------------------------------
     def register_step_pre_hook(self, hook):

@@ -5,10 +5,12 @@ import math
 import warnings
 
 from .. import _dtypes
+from .._device import CPU
 from .._factory import tensor
 from ..autograd.grad_mode import no_grad
 from ..nn import Module
 from .lr_scheduler import LRScheduler, _per_group
+from .optimizer import _step_device
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn"]
@@ -86,6 +88,9 @@ class AveragedModel(Module):
         return self.module(*args, **kwargs)
 
     def update_parameters(self, model):
+        dev = _step_device([{"params": self.parameters()}])
+        if dev is not CPU and dev is not None and dev.needs_switch():
+            return dev.call(self.update_parameters, model)
         if self.use_buffers:
             mine = list(itertools.chain(self.module.parameters(), self.module.buffers()))
             theirs = itertools.chain(model.parameters(), model.buffers())

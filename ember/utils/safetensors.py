@@ -9,7 +9,7 @@ import struct
 import numpy as _np
 
 from .. import _dtypes
-from .._device import CPU, resolve
+from .._device import CPU, resolve, transfer
 from .._tensor import Tensor
 
 __all__ = ["save_file", "load_file", "save", "load"]
@@ -86,5 +86,5 @@ def _parse(buf, device):
         if end - start != count * dtype.itemsize or base + end > len(buf):
             raise ValueError(f"corrupt safetensors file: bad byte range for '{name}'")
         arr = _np.frombuffer(buf[base + start:base + end], dtype=dtype.np).reshape(shape).copy()
-        out[name] = Tensor._wrap(arr if dev is CPU else dev.xp.asarray(arr), dev)
+        out[name] = Tensor._wrap(arr if dev is CPU else transfer(arr, CPU, dev), dev)
     return out

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from .._device import CPU, transfer
 from .._tensor import Tensor, is_tensor
 
 __all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks", "draw_keypoints"]
@@ -18,7 +19,7 @@ def _wrap(arr, like=None):
     arr = np.ascontiguousarray(arr)
     if like is None:
         return Tensor._wrap(arr)
-    return Tensor._wrap(like._device.xp.asarray(arr), like._device)
+    return Tensor._wrap(transfer(arr, CPU, like._device), like._device)
 
 
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):

@@ -227,6 +227,7 @@ CASES = [
     ("conv1d", lambda x, w, b: F.conv1d(x, w, b, padding=1), [f32(2, 3, 8), f32(4, 3, 3), f32(4)], True),
     ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [f32(2, 3, 6, 6), f32(4, 3, 3, 3), f32(4)],
      True),
+    ("conv2d_shifted_gemms", lambda x, w: F.conv2d(x, w, padding=1), [f32(2, 32, 16, 16), f32(4, 32, 3, 3)], True),
     ("conv2d_groups_dilation", lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=2),
      [f32(1, 4, 6, 6), f32(4, 2, 3, 3)], True),
     ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),

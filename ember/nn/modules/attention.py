@@ -3,6 +3,7 @@ import math
 
 import ember
 
+from ..._device import CPU
 from .. import init
 from ..parameter import Parameter
 from .linear import Linear
@@ -21,18 +22,24 @@ def _canonical_mask(mask, mask_name, target_dtype, other=None, other_name=None):
     if mask is None:
         return None
     if mask.dtype is ember.bool:
-        xp = mask._device.xp
+        dev = mask._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(_canonical_mask, mask, mask_name, target_dtype, other, other_name)
+        xp = dev.xp
         arr = xp.where(mask._data, -xp.inf, 0.0).astype(target_dtype.np)
-        return ember.Tensor._wrap(arr, mask._device)
+        return ember.Tensor._wrap(arr, dev)
     if not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     return mask
 
 
 def _causal_mask(L, S, like):
-    xp = like._device.xp
+    dev = like._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_causal_mask, L, S, like)
+    xp = dev.xp
     arr = xp.where(xp.tril(xp.ones((L, S), bool)), 0.0, -xp.inf).astype(like._data.dtype)
-    return ember.Tensor._wrap(arr, like._device)
+    return ember.Tensor._wrap(arr, dev)
 
 
 def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,

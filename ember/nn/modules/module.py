@@ -3,6 +3,7 @@ import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from ..._device import CPU
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...utils.hooks import RemovableHandle
@@ -660,8 +661,7 @@ class Module:
             else:
                 g.grad_fn = None
                 g._rg = False
-                g._data[...] = 0
-                g._bump()
+                _zero(g)
 
     # ---- conversion ------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):
@@ -899,8 +899,20 @@ class Module:
         return s + ")"
 
 
+def _zero(t):
+    """t's values set to 0 in place, on t's device."""
+    dev = t._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_zero, t)
+    t._data[...] = 0
+    t._bump()
+
+
 def _copy_into(dst, src):
     """dst[...] = src (dtype cast, device move), bumping dst's version: what `param.copy_(x)` does."""
+    dev = dst._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_copy_into, dst, src)
     if src._device is not dst._device:
         src = src.to(dst._device)
     a = src._data

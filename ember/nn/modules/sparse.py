@@ -1,6 +1,7 @@
 """Embedding and EmbeddingBag."""
 import ember
 
+from ..._device import CPU
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -21,6 +22,9 @@ def _check_padding_idx(padding_idx, num_embeddings):
 
 
 def _zero_row(weight, idx):
+    dev = weight._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_zero_row, weight, idx)
     if idx is not None:
         weight._data[idx] = 0
         weight._bump()

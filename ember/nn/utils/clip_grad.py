@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..._device import CPU
 from ..._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -50,9 +51,17 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     for g in grads:
-        a = g._data
-        a[...] = (a * np.asarray(coef, dtype=np.float64)).astype(a.dtype) if a.dtype.kind == "V" else a * a.dtype.type(coef)
-        g._bump()
+        _scale_(g, coef)
+
+
+def _scale_(g, coef):
+    """g *= coef in place, on g's device."""
+    dev = g._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_scale_, g, coef)
+    a = g._data
+    a[...] = (a * np.asarray(coef, dtype=np.float64)).astype(a.dtype) if a.dtype.kind == "V" else a * a.dtype.type(coef)
+    g._bump()
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -77,6 +86,13 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for p in _as_list(parameters):
         g = p._grad
         if g is not None:
-            xp = g._device.xp
-            g._data[...] = xp.clip(g._data, -clip_value, clip_value)
-            g._bump()
+            _clip_(g, clip_value)
+
+
+def _clip_(g, clip_value):
+    """g clamped to [-clip_value, clip_value] in place, on g's device."""
+    dev = g._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_clip_, g, clip_value)
+    g._data[...] = dev.xp.clip(g._data, -clip_value, clip_value)
+    g._bump()

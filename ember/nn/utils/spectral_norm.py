@@ -1,6 +1,7 @@
 """spectral_norm (the hook-based form): weight = weight_orig / sigma, sigma from power iteration."""
 import numpy as np
 
+from ..._device import CPU
 from ..._tensor import Tensor
 from ...random import _gen
 
@@ -31,6 +32,9 @@ class SpectralNorm:
 
     def compute_weight(self, module, do_power_iteration):
         weight = getattr(module, self.name + "_orig")
+        dev = weight._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(self.compute_weight, module, do_power_iteration)
         u = getattr(module, self.name + "_u")
         v = getattr(module, self.name + "_v")
         mat = self.reshape_weight_to_matrix(weight)

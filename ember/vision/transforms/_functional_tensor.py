@@ -5,6 +5,7 @@ results agree with it up to floating point summation order."""
 import numpy as np
 
 from ... import _dtypes
+from ..._device import CPU, transfer
 from ..._tensor import Tensor
 
 _INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.int8): 127, np.dtype(np.int16): 32767,
@@ -20,7 +21,7 @@ def _arr(t):
 
 def _wrap(arr, like):
     arr = np.ascontiguousarray(arr)
-    return Tensor._wrap(like._device.xp.asarray(arr), like._device)
+    return Tensor._wrap(transfer(arr, CPU, like._device), like._device)
 
 
 def _is_float(a):
@@ -551,8 +552,7 @@ def normalize(tensor, mean, std, inplace=False):
     if std.ndim == 1:
         std = std.reshape(-1, 1, 1)
     if inplace or tensor.requires_grad:   # through ember ops: in-place semantics / autograd
-        xp = tensor._device.xp
-        m, s = (Tensor._wrap(xp.asarray(v), tensor._device) for v in (mean, std))
+        m, s = (Tensor._wrap(transfer(v, CPU, tensor._device), tensor._device) for v in (mean, std))
         return tensor.sub_(m).div_(s) if inplace else (tensor - m) / s
     a = _arr(tensor)
     out = np.subtract(a, mean)

@@ -291,6 +291,14 @@ class Tensor:
             vc = self._vc = [0]
         return vc
 
+    def _zero_values(self):
+        """Values set to 0 in place (on the tensor's GPU when it has one), version bumped: zero_grad's work."""
+        dev = self._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(self._zero_values)
+        self._data[...] = 0
+        self._bump()
+
     def _bump(self):
         vc = self._vc
         if vc is None:

@@ -137,15 +137,6 @@ def _check_nonneg(name, value):
         raise ValueError(f"Invalid {name} value: {value}")
 
 
-def _zero(t):
-    """t's values set to 0 in place, on t's device."""
-    dev = t._device
-    if dev is not CPU and dev.needs_switch():
-        return dev.call(_zero, t)
-    t._data[...] = 0
-    t._bump()
-
-
 def _real(a):
     """Complex arrays are updated as pairs of reals (torch's view_as_real)."""
     return a.view(a.real.dtype) if a.dtype.kind == "c" else a
@@ -275,7 +266,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    _zero(g)
+                    g._zero_values()
 
     def step(self, closure=None):
         raise NotImplementedError

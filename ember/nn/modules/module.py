@@ -661,7 +661,7 @@ class Module:
             else:
                 g.grad_fn = None
                 g._rg = False
-                _zero(g)
+                g._zero_values()
 
     # ---- conversion ------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):
@@ -897,15 +897,6 @@ class Module:
             else:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
-
-
-def _zero(t):
-    """t's values set to 0 in place, on t's device."""
-    dev = t._device
-    if dev is not CPU and dev.needs_switch():
-        return dev.call(_zero, t)
-    t._data[...] = 0
-    t._bump()
 
 
 def _copy_into(dst, src):

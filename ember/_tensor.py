@@ -21,6 +21,7 @@ class Size(tuple):
     """The type of `tensor.shape`: a tuple that prints as `ember.Size([2, 3])`."""
 
     __slots__ = ()
+    __module__ = "ember"
 
     def __repr__(self):
         return f"ember.Size({list(self)})"
@@ -46,6 +47,8 @@ class Size(tuple):
 
 class Tensor:
     """A multi-dimensional array with autograd (`ember.Tensor` ~ `torch.Tensor`)."""
+
+    __module__ = "ember"        # `<class 'ember.Tensor'>`, as torch prints `<class 'torch.Tensor'>`
 
     # Defaults live on the class so creating a tensor sets only _data and _device.
     _rg = False                 # requires_grad
@@ -209,7 +212,9 @@ class Tensor:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                 "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+                "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+                "github.com/pytorch/pytorch/pull/30531 for more information.",
                 UserWarning, stacklevel=2)
         return self._grad
 

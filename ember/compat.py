@@ -6,12 +6,16 @@ imports `torch`, `torch.*`, `torchvision`, `torchvision.*` as `ember`, `ember.*`
 `ember.vision.*`: one module object under both names. In a notebook, call `ember.compat.install()`
 before the first `import torch`.
 """
+import builtins
 import importlib
 import importlib.abc
 import importlib.util
+import io
 import os
 import runpy
 import sys
+import types
+import zipfile
 
 ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
 
@@ -64,6 +68,22 @@ def install():
         sys.meta_path.insert(0, AliasFinder())
 
 
+def _run_script(path):
+    """Run a script file as `python SCRIPT` does: __file__ (hence tracebacks and warnings) absolute, sys.argv[0] as
+    typed (runpy.run_path would set it to the path it is given)."""
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec")
+    main_module = types.ModuleType("__main__")
+    main_module.__dict__.update(__file__=path, __cached__=None, __loader__=None, __package__=None, __spec__=None,
+                                __builtins__=builtins)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main_module
+    try:
+        exec(code, main_module.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help") or argv == ["-m"]:
@@ -76,8 +96,12 @@ def main(argv=None):
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = argv
-        sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
-        runpy.run_path(argv[0], run_name="__main__")
+        path = os.path.abspath(argv[0])
+        sys.path[0] = os.path.dirname(path)
+        if os.path.isfile(path) and not zipfile.is_zipfile(path):
+            _run_script(path)
+        else:                                  # a directory or zip file with a __main__.py
+            runpy.run_path(argv[0], run_name="__main__")
     return 0
 
 

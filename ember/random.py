@@ -168,8 +168,10 @@ def _randint_bounds(low, high, d):
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """randint(high, size) or randint(low, high, size)."""
-    if size is None:
+    if size is None:                 # randint(high, size) positional
         low, high, size = 0, low, high
+    elif high is None:               # randint(high, size=...)
+        low, high = 0, low
     from ._factory import _as_int, _size
     if _as_int(low) is None or _as_int(high) is None or not isinstance(size, (tuple, list)):
         got = ", ".join(type(v).__name__ for v in (low, high, size))

@@ -254,3 +254,16 @@ def test_one_gradient_sent_to_two_leaves_is_not_shared_between_their_grads():
         return b.grad.tolist(), a.grad.tolist()
     mine, theirs = both(run)
     assert mine == theirs
+
+
+@needs_torch
+def test_non_leaf_grad_warning_text():
+    """Seed 001 prints `b.grad` of a non-leaf: the same UserWarning text (less torch's C++ 'Triggered internally')."""
+    def warn_text(m):
+        b = m.ones(2, requires_grad=True) + 2
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            assert b.grad is None
+        assert [x.category for x in w] == [UserWarning]
+        return str(w[0].message).split(" (Triggered internally")[0]
+    assert warn_text(ember) == warn_text(torch)

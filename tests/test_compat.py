@@ -87,6 +87,18 @@ def test_module_mode_and_exit_status(tmp_path):
     assert r.returncode == 2 and "python -m ember.compat" in r.stdout
 
 
+@needs_torch
+def test_relative_script_path_reads_like_python(tmp_path):
+    """`python prog.py` makes __file__ (so warnings and tracebacks) absolute but keeps sys.argv[0] as typed."""
+    (tmp_path / "prog.py").write_text("import sys, warnings, torch\nprint(__file__, sys.argv[0])\n"
+                                      "warnings.warn('w')\nraise ValueError('boom')\n")
+    on_ember = run(["-m", "ember.compat", "prog.py"], cwd=tmp_path)
+    on_torch = run(["prog.py"], cwd=tmp_path)
+    assert on_ember.stdout == on_torch.stdout == f"{tmp_path / 'prog.py'} prog.py\n"
+    assert on_torch.stderr.splitlines()[0] in on_ember.stderr      # "<abs path>:3: UserWarning: w"
+    assert f'File "{tmp_path / "prog.py"}", line 4' in on_ember.stderr
+
+
 def test_install_in_process(tmp_path):
     code = ("import ember.compat; ember.compat.install(); ember.compat.install(); import torch, torch.autograd, ember; "
             "assert torch is ember and torch.autograd is ember.autograd; "

@@ -136,3 +136,11 @@ def test_default_dtype_changes_suffix(default):
 def test_format_of_0d():
     assert f"{ember.tensor(2.5):.2f}" == f"{torch.tensor(2.5):.2f}"
     assert f"{ember.tensor(3)}" == f"{torch.tensor(3)}"
+
+
+def test_class_reprs_like_torch():
+    """Seed 002 prints `str(type(batch[0]))`: torch shows <class 'torch.Tensor'>, ember <class 'ember.Tensor'>."""
+    import pickle
+    for e, t in [(ember.ones(1), torch.ones(1)), (ember.Size([2]), torch.Size([2]))]:
+        assert str(type(e)) == str(type(t)).replace("torch.", "ember.")
+        assert type(pickle.loads(pickle.dumps(e))) is type(e)

@@ -162,8 +162,21 @@ def mm(input, mat2):
     return Matmul.apply(input, mat2)
 
 
+def check_addmm_dtypes(input, mat1, mat2):
+    """torch's addmm (and F.linear with a bias) refuses mixed dtypes rather than promoting: self (the bias) against
+    mat2 first, then mat1 against mat2."""
+    dt = mat2._data.dtype
+    if mat1._data.dtype is dt and (input._data.dtype is dt if isinstance(input, Tensor) else True):
+        return          # the usual case, without building names
+    for name, t in (("self", input), ("mat1", mat1)):
+        if isinstance(t, Tensor) and t.dtype != mat2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_torch_name(t.dtype)} and "
+                               f"{_torch_name(mat2.dtype)}")
+
+
 @method
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    check_addmm_dtypes(input, mat1, mat2)
     return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
 
 

@@ -438,6 +438,10 @@ class UnsqueezeIdx(Index):
     _name = "UnsqueezeBackward0"
 
 
+class AliasIdx(Index):
+    _name = "AliasBackward0"
+
+
 class Take(Index):
     pass
 
@@ -1919,6 +1923,8 @@ _tri_inplace(True)
 def _convert_index(idx, shape, xp):
     """A Python/Tensor index -> (NumPy index tuple, is_advanced); checks bool masks and arity."""
     if type(idx) is not tuple:
+        if not shape and (type(idx) is _int or type(idx) is slice):
+            raise _zero_dim_index_error(idx)
         idx = (idx,)
     out = []
     adv = False
@@ -1947,8 +1953,8 @@ def _convert_index(idx, shape, xp):
                 adv = True
                 i = a if k != "u" or a.dtype.itemsize != 1 else a.astype(bool)
                 used += i.ndim if i.dtype.kind == "b" else 1
-        elif isinstance(i, (list, tuple)) or hasattr(i, "__array__"):
-            a = xp.asarray(i._data if isinstance(i, Tensor) else i) if not (isinstance(i, list) and not i) \
+        elif isinstance(i, (list, tuple, range)) or hasattr(i, "__array__"):
+            a = xp.asarray(i._data if isinstance(i, Tensor) else i) if not (isinstance(i, (list, range)) and not i) \
                 else xp.zeros(0, dtype=_dtypes.int64.np)
             if a.dtype.kind not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -1970,6 +1976,16 @@ def _convert_index(idx, shape, xp):
     if not builtins.any(i is Ellipsis for i in out):
         out.append(Ellipsis)   # a 0-d result stays a view (NumPy returns scalars otherwise)
     return tuple(out), adv
+
+
+def _zero_dim_index_error(idx):
+    """torch's errors for a lone int or slice on a 0-d tensor (seed 002's old-style `loss.data[0]`)."""
+    if type(idx) is slice:
+        return IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if idx == 0:
+        return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
+                          "to convert a 0-dim tensor to a number")
+    return IndexError(f"index {idx} is out of bounds for dimension 0 with size 0")
 
 
 def _check_masks(items, shape, used):
@@ -1998,12 +2014,29 @@ def _index_error(e):
     return IndexError(str(e))
 
 
-def _basic_cls(np_idx):
-    if builtins.any(type(i) is _int for i in np_idx):
-        return Select
-    if builtins.any(i is None for i in np_idx):
-        return UnsqueezeIdx
-    return Slice
+def _basic_cls(idx, np_idx, shape):
+    """The view op naming a basic index's grad_fn as torch does: torch applies the items left to right (int: select,
+    None: unsqueeze, slice: slice) and names the last one; in a tuple it skips slices that keep the whole dimension,
+    and an index that changes nothing is an alias. A lone slice is always sliced."""
+    if type(idx) is slice:
+        return Slice
+    cls = AliasIdx
+    dim = 0
+    used = builtins.sum(1 for i in np_idx if i is not None and i is not Ellipsis)
+    for i in np_idx:
+        if i is None:
+            cls = UnsqueezeIdx
+        elif i is Ellipsis:
+            dim += len(shape) - used
+            used = len(shape)        # only the first Ellipsis expands (the appended one is then empty)
+        elif type(i) is slice:
+            if i.indices(shape[dim]) != (0, shape[dim], 1):
+                cls = Slice
+            dim += 1
+        else:
+            cls = Select
+            dim += 1
+    return cls
 
 
 def getitem(self, idx):
@@ -2018,7 +2051,8 @@ def getitem(self, idx):
     try:
         if adv:
             return Index.apply(self, idx=np_idx)
-        return as_view(_basic_cls(np_idx).apply(self, idx=np_idx), self, ("__getitem__", (idx,)))
+        return as_view(_basic_cls(idx, np_idx, self._data.shape).apply(self, idx=np_idx), self,
+                       ("__getitem__", (idx,)))
     except IndexError as e:
         raise _index_error(e) from None
 

@@ -15,7 +15,8 @@ from .._ops.nn_ops import (  # noqa: F401  (several are re-exported as F.<name>)
     rename as _rename, piecewise as _piecewise, _const, _inplace_or, _softmax_args, reduce as _reduce, LogSigmoid,
     LogSoftmax, Softmax, cosine_similarity, pairwise_distance, pdist, prelu, bilinear, hardshrink, layer_norm,
     group_norm, rms_norm, embedding_bag, celu, selu, rrelu, rrelu_)
-from .._ops.linalg import Addmm
+from .._ops.linalg import Addmm, check_addmm_dtypes as _check_addmm_dtypes
+from .._ops._registry import _torch_name
 
 from .._ops.conv import *  # noqa: F401,F403  (the spatial family)
 from .._ops.pooling import *  # noqa: F401,F403
@@ -51,6 +52,8 @@ def _size_warning(input, target, stacklevel=3):
 
 # ---- linear ----------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
+    if bias is not None:
+        _check_addmm_dtypes(bias, input, weight)
     if input.ndim == 2 and bias is not None:
         return Addmm.apply(bias, input, weight, wt=True)
     out = input @ weight.t()
@@ -374,9 +377,18 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _rename(_reduce(loss, reduction), "MseLossBackward0")
 
 
+def _check_index_target(input, target):
+    """torch's nll_loss takes Long or Byte class indices only; it checks a batched input's target shape first."""
+    if target.dtype is not ember.int64 and target.dtype is not ember.uint8:
+        if input.ndim != 1:    # the shape errors come first (raised here as nll_loss raises them)
+            _nn.nll_loss_impl(input.detach(), ember.zeros(target.shape, dtype=ember.int64, device=target.device))
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_name(target.dtype)}")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_index_target(input, target)
     return _nn.nll_loss_impl(input, target, weight, ignore_index, reduction)
 
 
@@ -394,9 +406,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = LogSoftmax.apply(input, cdim)
     C = input.shape[cdim]
     wshape = (C,) + (1,) * (input.ndim - cdim - 1)
-    if target.dtype.is_floating_point:     # class probabilities
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+    if tuple(target.shape) == tuple(input.shape):     # class probabilities (torch decides by shape, not dtype)
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{_torch_name(target.dtype)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / C
         prod = logp * target
@@ -406,6 +419,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if reduction == "mean":
             return loss.sum() / builtins.max(input.numel() // C, 1) if input.numel() else loss.sum() / 0.0
         return _reduce(loss, reduction)
+    _check_index_target(input, target)
     nll = _nn.nll_loss_impl(logp, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return nll

@@ -359,3 +359,18 @@ def test_pin_memory_without_accelerator_warns_like_torch():
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
             lib.ones(2).pin_memory()
+
+
+@needs_torch
+@pytest.mark.parametrize("workers", [0, 1])
+def test_iterator_class_names_like_torch(workers):
+    """Seed 000's `iter(loader).next()` (Python 2 style) fails with torch's AttributeError, naming the iterator class."""
+    def run(lib):
+        it = iter(lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(4.)), num_workers=workers))
+        try:
+            it.next()
+        except AttributeError as e:
+            return type(it).__name__, type(it).__mro__[1].__name__, str(e)
+        finally:
+            del it
+    assert run(ember) == run(torch)

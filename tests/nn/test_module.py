@@ -103,6 +103,28 @@ def test_state_dict_keys_match_torch():
 
 
 @needs_torch
+def test_state_dict_positional_args_warn_like_torch():
+    """Seed 002 documents state_dict(destination=None, prefix='', keep_vars=False); torch deprecates passing them
+    positionally with one FutureWarning (children are called with keywords)."""
+    import warnings
+
+    def run(nn):
+        m = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3)))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            keys = list(m.state_dict(None, "x.", False))
+        return keys, [(x.category, str(x.message)) for x in w]
+    assert run(enn) == run(tnn)
+    for name in ("get_extra_state", "set_extra_state"):
+        args = () if name == "get_extra_state" else (None,)
+        with pytest.raises(RuntimeError) as te:
+            getattr(tnn.Linear(1, 1), name)(*args)
+        with pytest.raises(RuntimeError) as ee:
+            getattr(enn.Linear(1, 1), name)(*args)
+        assert str(ee.value) == str(te.value)
+
+
+@needs_torch
 def test_load_state_dict_roundtrip_and_errors():
     e, t = make_net(enn, ember), make_net(tnn, torch)
     res = e.load_state_dict({k: to_ember(v) for k, v in t.state_dict().items()})

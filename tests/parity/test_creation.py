@@ -231,6 +231,10 @@ DETERMINISTIC = {
     "randint uint8 high": lambda m: m.randint(0, 257, (2,), dtype=m.uint8),
     "randint int8 low": lambda m: m.randint(-129, 5, (2,), dtype=m.int8),
     "randint bool": lambda m: m.randint(0, 2, (2,), dtype=m.bool).dtype,
+    # seed 001: `torch.randint(len(trainset), size=(1,)).item()`
+    "randint high size kw": lambda m: (m.randint(5, size=(3,)).shape, m.randint(7, size=[2, 2]).dtype,
+                                       bool((m.randint(3, size=(50,)) < 3).all()), m.randint(high=4, size=(2,)).shape,
+                                       type(m.randint(60000, size=(1,)).item())),
     "randperm": lambda m: (m.randperm(4).dtype, m.randperm(4, dtype=m.float32).dtype, m.randperm(0)),
     "randperm negative": lambda m: m.randperm(-1),
     "randperm int8": lambda m: m.randperm(129, dtype=m.int8),

@@ -197,6 +197,29 @@ def test_linear_errors_and_bilinear():
     gradchecks(F.bilinear, arr(2, 3), arr(2, 2), arr(2, 3, 2), arr(2))
 
 
+@pytest.mark.parametrize("dtypes", [("float64", "float32", "float32"), ("float32", "float32", "float64"),
+                                    ("float64", "float32", "float64"), ("int64", "float32", "float32"),
+                                    ("float16", "float32", "float32"), ("float32", "float64", "float64")], ids=str)
+@pytest.mark.parametrize("fn, xs", [(fn, xs) for fn in ("linear", "module") for xs in ((3, 2), (4, 3, 2), (2,))]
+                         + [("addmm", (3, 2))], ids=str)
+def test_mixed_dtypes_raise_like_torch(fn, xs, dtypes):
+    """nn.Linear fed a float64 batch raises in torch (it does not promote); so do addmm and F.linear with a bias."""
+    def run(m):
+        x, w, b = (m.ones(*s, dtype=getattr(m, d)) for s, d in zip((xs, (2, 2), (2,)), dtypes))
+        if fn == "addmm":
+            return m.addmm(b, x, w)
+        if fn == "module":
+            lin = m.nn.Linear(2, 2, dtype=w.dtype)
+            lin.bias.data = b
+            return lin(x)
+        return m.nn.functional.linear(x, w, b)
+    with pytest.raises(RuntimeError) as te:
+        run(torch)
+    with pytest.raises(RuntimeError) as ee:
+        run(ember)
+    assert str(ee.value).split("\n\n")[0] == str(te.value)
+
+
 # ---- normalization ---------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 2, 2)])
 @pytest.mark.parametrize("training", [True, False])

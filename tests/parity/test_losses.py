@@ -183,6 +183,24 @@ def test_nll_errors():
     assert np.isnan(r.item())
 
 
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("xs,ts,dt", [((2, 3), (2,), "float32"), ((2, 3), (2,), "int32"), ((2, 3), (2,), "int16"),
+                                      ((2, 3), (2,), "bool"), ((2, 3), (3, 2), "float32"), ((2, 3), (3,), "float32"),
+                                      ((2, 3), (2, 2), "float32"), ((2, 3, 4), (2, 5), "float32"),
+                                      ((2, 3), (2, 3), "int64"), ((3,), (3,), "float32"), ((3,), (), "float32"),
+                                      ((2, 3), (2,), "uint8"), ((3,), (1,), "int32")], ids=str)
+def test_class_target_dtype_and_shape_errors(fn, xs, ts, dt):
+    """torch takes class indices as Long or Byte only (an int32 target raises) and reads a target shaped like the
+    input as class probabilities, so a float index target is a dtype error, after nll's shape checks."""
+    def run(m):
+        try:
+            r = getattr(m.nn.functional, fn)(m.ones(xs), m.zeros(ts, dtype=getattr(m, dt)))
+            return "ok", round(r.item(), 5)
+        except (RuntimeError, ValueError) as e:
+            return type(e).__name__, str(e)
+    assert run(ember) == run(torch)
+
+
 # ---- binary losses -----------------------------------------------------------------------------
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_cross_entropy(reduction):

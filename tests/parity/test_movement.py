@@ -126,6 +126,10 @@ CASES = [
     ("gi_mask_rows", lambda m, x: x[[True, False, True]], [(3, 4)]),
     ("gi_mask_dim1", lambda m, x: x[:, T(m, [True, False, False, True])], [(3, 4)]),
     ("gi_bool", lambda m, x: x[True], [(3, 4)]),
+    ("gi_range", lambda m, x: x[range(3), T(m, [0, 1, 3])], [(3, 4)]),     # seed 000's nll: input[range(n), target]
+    ("gi_range_step", lambda m, x: x[:, range(0, 4, 2)], [(3, 4)]),
+    ("gi_range_empty", lambda m, x: x[range(0)], [(3, 4)]),
+    ("si_range", lambda m, x, v: _si(x, (range(2), [1, 3]), v), [(3, 4), (2,)]),
     # __setitem__ and in-place index ops (on a non-leaf copy)
     ("si_scalar", lambda m, x: _si(x, (0,), 2.0), [(3, 4)]),
     ("si_tensor", lambda m, x, v: _si(x, (slice(None), 1), v), [(3, 4), (3,)]),
@@ -307,6 +311,17 @@ def test_grad_fn_names():
         assert f(ember, x).grad_fn.name() == f(torch, tx).grad_fn.name()
 
 
+@pytest.mark.parametrize("idx", [(0, slice(None, 2)), (slice(None, 2), 0), (0, slice(None)), (0, None), (None, 0),
+                                 (None, slice(1, 2)), (0, slice(None), None), Ellipsis, slice(None), (slice(None),),
+                                 (slice(0, 3), slice(0, 4)), (slice(0, 3), slice(0, 2)), (slice(0, 10),),
+                                 (1, Ellipsis, slice(0, 5)), (1, Ellipsis, slice(0, 4)), (Ellipsis, None),
+                                 (slice(1, 3), 1, slice(None)), (slice(0, 3, 2),)], ids=repr)
+def test_basic_index_grad_fn_name(idx):
+    """torch names a basic index's grad_fn after the last item that changes the tensor (x[0, :3] is a Slice)."""
+    x = ember.randn(3, 4, 5, requires_grad=True)
+    assert x[idx].grad_fn.name() == to_torch(x)[idx].grad_fn.name()
+
+
 # ---- errors --------------------------------------------------------------------------------------
 ERROR_CASES = [
     lambda m, x: m.cat([x, m.zeros(4, 4)], 1),
@@ -402,6 +417,21 @@ def test_errors(i):
     with pytest.raises(type(te.value)) as ee:
         f(ember, ex)
     assert str(ee.value) == str(te.value)
+
+
+@pytest.mark.parametrize("idx", [0, -1, 2, slice(0, 1), (0,), [0], (None, 0)], ids=repr)
+@pytest.mark.parametrize("op", ["get", "set", "get_grad"])
+def test_zero_dim_index_errors(idx, op):
+    """Seed 002: the pre-0.4 `loss.data[0]` on a 0-d loss raises torch's 'use tensor.item()' IndexError."""
+    def run(m):
+        x = m.tensor(3., requires_grad=True) * 1 if op == "get_grad" else m.tensor(3.)
+        with pytest.raises(IndexError) as e:
+            if op == "set":
+                x[idx] = 1.
+            else:
+                x[idx]
+        return str(e.value)
+    assert run(ember) == run(torch)
 
 
 def test_index_tensor_on_other_forms():

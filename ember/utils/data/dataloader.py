@@ -153,14 +153,14 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers == 0:
-            return _SingleProcessIter(self)
+            return _SingleProcessDataLoaderIter(self)
         if self.persistent_workers:
             if self._iterator is None:
-                self._iterator = _MultiProcessIter(self)
+                self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator._reset(self)
             return self._iterator
-        return _MultiProcessIter(self)
+        return _MultiProcessingDataLoaderIter(self)
 
     def __len__(self):
         if self._iterable:
@@ -174,7 +174,7 @@ class DataLoader:
         pass
 
 
-class _BaseIter:
+class _BaseDataLoaderIter:
     def __init__(self, loader):
         self._loader = loader
         self._dataset = loader.dataset
@@ -215,7 +215,7 @@ class _BaseIter:
                           f"len(dataloader)), but {self._yielded} samples have been fetched. ", UserWarning)
 
 
-class _SingleProcessIter(_BaseIter):
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._fetcher = self._fetcher_factory(self._dataset)
@@ -227,7 +227,7 @@ class _SingleProcessIter(_BaseIter):
         return self._pin(data)
 
 
-class _MultiProcessIter(_BaseIter):
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Workers fetch batches; results come back in sampler order through shared memory."""
 
     def __init__(self, loader):

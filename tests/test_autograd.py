@@ -267,3 +267,21 @@ def test_non_leaf_grad_warning_text():
         assert [x.category for x in w] == [UserWarning]
         return str(w[0].message).split(" (Triggered internally")[0]
     assert warn_text(ember) == warn_text(torch)
+
+
+def test_grad_fn_types_are_named_like_torch_nodes():
+    def run(lib):
+        class MyReLU(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.clamp(min=0)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        x = lib.ones(2, 3, requires_grad=True)
+        fns = [MyReLU.apply(x).grad_fn, x.sum().grad_fn, (x * 2).grad_fn, x[0].grad_fn, x.relu().grad_fn,
+               (x @ x.t()).grad_fn, x.max(1).values.grad_fn]
+        return [type(f).__name__ for f in fns], repr(fns[0]).split(" at ")[0].replace("torch.", "ember.", 1)
+    mine, theirs = both(run)
+    assert mine == theirs

@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import _anomaly
 from ..autograd.graph import Node, accumulator
-from ._promote import _SCALARS
+from ._promote import _SCALARS, broadcast_error, numpy_broadcast_failure
 
 _new = object.__new__
 _CPU_ARRAY = CPU.xp.ndarray
@@ -32,11 +32,14 @@ class Op(Node):
     _n_out = 1
     _out_meta = None
     differentiable_outputs = None   # indices of outputs that carry gradient (None: all floating ones)
+    _broadcast_order = None         # see broadcast_failure
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
+        cls._kernel = cls.__name__.lower()          # the op, as error messages name it
         if "_name" not in cls.__dict__:
             cls._name = cls.__name__ + "Backward0"
+        cls.__name__ = cls.__qualname__ = cls._name  # type(t.grad_fn).__name__ is torch's node name
 
     def save_for_backward(self, *arrays):
         self._to_save = arrays
@@ -66,7 +69,7 @@ class Op(Node):
                     if dev is None:
                         dev = d
                     else:
-                        dev = _mixed_devices(dev, x, cls, inputs)
+                        dev = _mixed_devices(dev, x, cls._kernel, inputs)
                         mixed = True
             else:
                 arrays.append(x)
@@ -85,7 +88,10 @@ class Op(Node):
                 _connect(ctx, inputs, dev)
             else:
                 requires = False
-        out = ctx.forward(*arrays, **attrs)
+        try:
+            out = ctx.forward(*arrays, **attrs)
+        except ValueError as e:
+            raise broadcast_failure(e, inputs, cls._broadcast_order)
         kind = type(out)
         if kind is not _CPU_ARRAY and kind is not dev.xp.ndarray:
             if kind is tuple:
@@ -202,7 +208,21 @@ def _entry(a, outs, out_tensors, dev):
     return (2, _wrap(a, dev))
 
 
-def _mixed_devices(dev, x, cls, inputs):
+def broadcast_failure(e, operands, order=None):
+    """NumPy's broadcast ValueError as torch's RuntimeError naming the sizes that differ (other errors as they are);
+    `order`: the operands' positions in the order torch pairs them, when that is not the argument order (empty: the
+    op reports the error itself)."""
+    if numpy_broadcast_failure(e):
+        if order is not None:
+            operands = [operands[i] for i in order]
+        err = broadcast_error([x._data.shape for x in operands if isinstance(x, Tensor)])
+        if err is not None:
+            err.__suppress_context__ = True
+            return err
+    return e
+
+
+def _mixed_devices(dev, x, op, inputs):
     """The device of an op whose tensors are on `dev` and x's device: 0-d CPU tensors may join
     tensors of another device, as in PyTorch; any other mix is an error."""
     if x._device.type == "cpu" and x._data.ndim == 0:
@@ -212,4 +232,4 @@ def _mixed_devices(dev, x, cls, inputs):
         return x._device
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
-        f"{x._device} and {dev}! (when checking arguments for {cls.__name__.lower()})")
+        f"{x._device} and {dev}! (when checking arguments for {op})")

@@ -113,3 +113,28 @@ def scalar(v):
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
         return v.item()
     raise TypeError(f"unsupported operand type {type(v).__name__}")
+
+
+def broadcast_error(shapes):
+    """torch's error for array shapes that do not broadcast, met pairwise from the left as torch
+    combines operands ("The size of tensor a (2) must match ..."); None when they broadcast."""
+    acc = None
+    for s in shapes:
+        s = tuple(s)
+        if acc is None:
+            acc = s
+            continue
+        n = builtins.max(len(acc), len(s))
+        a = (1,) * (n - len(acc)) + acc
+        b = (1,) * (n - len(s)) + s
+        for j in range(n - 1, -1, -1):
+            if a[j] != b[j] and a[j] != 1 and b[j] != 1:
+                return RuntimeError(f"The size of tensor a ({a[j]}) must match the size of tensor b ({b[j]}) at "
+                                    f"non-singleton dimension {j}")
+        acc = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return None
+
+
+def numpy_broadcast_failure(e):
+    """Whether ValueError e is NumPy's refusal to broadcast operands."""
+    return "could not be broadcast" in str(e)

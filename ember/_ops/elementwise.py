@@ -31,7 +31,7 @@ import math
 from .. import _dtypes
 from .._device import CPU
 from .._tensor import Tensor
-from ._op import Op
+from ._op import Op, broadcast_failure
 from ._promote import promote, result_np, scalar, scalar_dtype, to_float, _SCALARS
 from ._registry import method, inplace, apply_inplace, _can_cast, _torch_name
 
@@ -1434,7 +1434,7 @@ def _compare(name, ufunc):
         if lift and not (o._device.type == "cpu" and not y.ndim):
             if t._device.type != "cpu" or x.ndim:
                 from ._op import _mixed_devices
-                _mixed_devices(t._device, o, type(name, (), {}), (t, o))
+                _mixed_devices(t._device, o, name, (t, o))
             t, o, swapped = o, t, not swapped
             x, y = t._data, x
         dev = t._device
@@ -1450,7 +1450,10 @@ def _compare(name, ufunc):
             x = x.astype(r)
         if type(y) not in _SCALARS and y.dtype is not r:
             y = y.astype(r)
-        res = getattr(xp, ufunc)(y, x) if swapped else getattr(xp, ufunc)(x, y)
+        try:
+            res = getattr(xp, ufunc)(y, x) if swapped else getattr(xp, ufunc)(x, y)
+        except ValueError as e:
+            raise broadcast_failure(e, (input, other))
         if type(res) is not xp.ndarray:
             res = xp.asarray(res)
         r = _wrap(res, dev)
@@ -1499,7 +1502,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
     xp = input._device.xp
-    close = a == b
+    try:
+        close = a == b
+    except ValueError as e:
+        raise broadcast_failure(e, (input, other))
     if _is_float(a):
         if equal_nan:
             close |= xp.isnan(a) & xp.isnan(b)
@@ -1537,7 +1543,10 @@ def _logical(name, ufunc):
         dev = input._device
         if dev is not CPU and dev.needs_switch():
             return dev.call(fn, input, other, out=out)
-        r = _wrap(getattr(input._device.xp, ufunc)(input._data, other._data), input._device)
+        try:
+            r = _wrap(getattr(input._device.xp, ufunc)(input._data, other._data), input._device)
+        except ValueError as e:
+            raise broadcast_failure(e, (input, other))
         return r if out is None else _out(r, out, name)
     fn.__name__ = fn.__qualname__ = name
     method(name)(fn)
@@ -1575,14 +1584,17 @@ def _int_binary(kernel, ufunc, x, y):
     if arr.dtype.kind not in "biu":
         _not_impl(kernel, arr)
     xp = dev.xp
-    if ufunc == "and":
-        r = xp.bitwise_and(a, b)
-    elif ufunc == "or":
-        r = xp.bitwise_or(a, b)
-    elif ufunc == "xor":
-        r = xp.bitwise_xor(a, b)
-    else:
-        r = _shift(xp, a, b, ufunc == "lshift")
+    try:
+        if ufunc == "and":
+            r = xp.bitwise_and(a, b)
+        elif ufunc == "or":
+            r = xp.bitwise_or(a, b)
+        elif ufunc == "xor":
+            r = xp.bitwise_xor(a, b)
+        else:
+            r = _shift(xp, a, b, ufunc == "lshift")
+    except ValueError as e:
+        raise broadcast_failure(e, (x, y))
     return _wrap(xp.asarray(r), dev)
 
 

@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.graph import edge, Node
 from ._op import Op
+from ._promote import broadcast_error
 from ._registry import method, apply_inplace
 
 _wrap = Tensor._wrap
@@ -1144,27 +1145,13 @@ def broadcast_shapes(*shapes):
     return Size(out)
 
 
-def _broadcast_pair_error(sa, sb):
-    n = builtins.max(len(sa), len(sb))
-    a = (1,) * (n - len(sa)) + tuple(sa)
-    b = (1,) * (n - len(sb)) + tuple(sb)
-    for j in range(n - 1, -1, -1):
-        if a[j] != b[j] and a[j] != 1 and b[j] != 1:
-            return RuntimeError(f"The size of tensor a ({a[j]}) must match the size of tensor b ({b[j]}) at "
-                                f"non-singleton dimension {j}")
-    return None
-
-
 def _broadcast_shape(*shapes):
     try:
         return tuple(broadcast_shapes(*shapes))
     except RuntimeError:
-        acc = tuple(shapes[0])
-        for s in shapes[1:]:
-            err = _broadcast_pair_error(acc, s)
-            if err is not None:
-                raise err from None
-            acc = tuple(broadcast_shapes(acc, s))
+        err = broadcast_error(shapes)
+        if err is not None:
+            raise err from None
         raise
 
 
@@ -1591,6 +1578,8 @@ def index_fill_(self, dim, index, value):
 
 # ---- masks ---------------------------------------------------------------------------------------
 class MaskedFill(Op):
+    _broadcast_order = (1, 0)       # torch names the mask "tensor a"
+
     def forward(ctx, x, mask, value, inplace=False):
         ctx.save_for_backward(mask)
         if inplace:
@@ -1684,7 +1673,7 @@ def _masked_scatter(input, mask, source, inplace):
     if inplace:
         _broadcast_into(mask._data.shape, input._data.shape)
         return _run_inplace(input, MaskedScatter, mask, source)
-    shape = _broadcast_shape(input._data.shape, mask._data.shape)
+    shape = _broadcast_shape(mask._data.shape, input._data.shape)     # torch names the mask "tensor a"
     return MaskedScatter.apply(expand(input, shape) if input._data.shape != shape else input, mask, source)
 
 
@@ -1841,7 +1830,7 @@ def copy_(self, src, non_blocking=False):
     if src._device is not self._device:
         src = src.to(self._device)
     if src._data.shape != self._data.shape:
-        err = _broadcast_pair_error(self._data.shape, src._data.shape)
+        err = broadcast_error((self._data.shape, src._data.shape))
         if err is not None or _broadcast_shape(self._data.shape, src._data.shape) != self._data.shape:
             raise err or RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast "
                                       f"shape {list(_broadcast_shape(self._data.shape, src._data.shape))}")
@@ -2058,6 +2047,8 @@ def getitem(self, idx):
 
 
 class IndexPut(Op):
+    _broadcast_order = ()            # setitem's own shape-mismatch message (_put_shape_error)
+
     def forward(ctx, x, v, idx, accumulate, inplace=False):
         ctx.idx = idx
         ctx.accumulate = accumulate

@@ -32,6 +32,9 @@ class BackwardCFunction(Node, FunctionCtx):
     dirty_tensors = ()
     non_differentiable = ()
 
+    def __repr__(self):
+        return f"<ember.autograd.function.{self._name} object at {hex(id(self))}>"
+
     def backward(self, *grads):
         if self._once and grad_mode._enabled[0]:
             with grad_mode.no_grad():

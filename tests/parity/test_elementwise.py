@@ -511,3 +511,29 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS), ids=list(ERRORS))
 def test_errors(name):
     _same_error(ERRORS[name])
+
+
+# ---- shapes that do not broadcast: torch's RuntimeError, not NumPy's ValueError ----------------
+BROADCAST_ERRORS = {
+    "add": lambda m, a, b: a + b, "mul_3d": lambda m, a, b: m.ones(2, 3) * m.ones(4, 1, 2),
+    "gt": lambda m, a, b: a > b, "eq": lambda m, a, b: a == b, "lt_": lambda m, a, b: a.clone().lt_(b),
+    "and": lambda m, a, b: a.long() & b.long(), "lshift": lambda m, a, b: a.long() << b.long(),
+    "logical_and": lambda m, a, b: m.logical_and(a, b), "isclose": lambda m, a, b: m.isclose(a, b),
+    "where": lambda m, a, b: m.where(a > 0, a, b), "where_3": lambda m, a, b: m.where(b > 0, a, a),
+    "atan2": lambda m, a, b: m.atan2(a, b), "pow": lambda m, a, b: a ** b, "lerp": lambda m, a, b: m.lerp(a, b, 0.5),
+    "maximum": lambda m, a, b: m.maximum(a, b), "addcmul": lambda m, a, b: m.addcmul(a, b, a),
+    "mul_": lambda m, a, b: a.clone().mul_(b), "fmod": lambda m, a, b: m.fmod(a, b),
+    "masked_fill": lambda m, a, b: a.masked_fill(b > 0, 0),
+    "masked_scatter": lambda m, a, b: a.masked_scatter(b > 0, b),
+    "grad_of_add": lambda m, a, b: (a.requires_grad_() + b).sum(),
+}
+
+
+@pytest.mark.parametrize("case", BROADCAST_ERRORS.values(), ids=BROADCAST_ERRORS.keys())
+def test_broadcast_errors_match_torch(case):
+    with pytest.raises(RuntimeError) as te:
+        case(torch, torch.ones(2), torch.ones(3))
+    with pytest.raises(RuntimeError) as ee:
+        case(ember, ember.ones(2), ember.ones(3))
+    assert str(ee.value) == str(te.value)
+    assert ee.value.__cause__ is None and ee.value.__suppress_context__

@@ -7,4 +7,4 @@ except ModuleNotFoundError as _e:  # functional.py may not exist yet while the t
 from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, Buffer  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from . import init, utils, parallel  # noqa: F401
-from .parallel import DataParallel  # noqa: F401
+from .parallel import DataParallel, DistributedDataParallel  # noqa: F401

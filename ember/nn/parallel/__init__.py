@@ -1,4 +1,4 @@
-"""ember.nn.parallel: DataParallel.
+"""ember.nn.parallel: DataParallel and DistributedDataParallel (distributed.py).
 
 ember runs a model on one device at a time, so DataParallel wraps it the way PyTorch's does on a
 machine without GPUs: the wrapped module is `.module` (state_dict keys gain the `module.` prefix
@@ -6,7 +6,9 @@ that checkpoints written from a DataParallel model carry) and forward calls it d
 `device_ids[0]` when CUDA devices are given."""
 from ..modules.module import Module
 
-__all__ = ["DataParallel", "data_parallel"]
+from .distributed import DistributedDataParallel
+
+__all__ = ["DataParallel", "data_parallel", "DistributedDataParallel"]
 
 
 class DataParallel(Module):

@@ -10,3 +10,5 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Chai
            "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "DataLoader", "default_collate", "default_convert",
            "get_worker_info", "WorkerInfo"]
+from .distributed import DistributedSampler  # noqa: E402
+__all__.append("DistributedSampler")

@@ -1,9 +1,10 @@
 """Convolutions (torch.nn.functional.conv*, conv_transpose*, unfold, fold).
 
 conv = im2col + GEMM: channels-first cols and one GEMM per sample (and group) straight into
-(N, O, *out) for large output grids (1x1 stride-1 convs need no im2col at all); channels-last cols
-and one GEMM per group over the whole batch for small grids. Three Ops make the whole family, each
-differentiable through the others:
+(N, O, *out) for large output grids (1x1 stride-1 convs need no im2col at all; stride-1 convs with
+many input channels take one GEMM per kernel offset on the padded input instead of cols);
+channels-last cols and one GEMM per group over the whole batch for small grids. Three Ops make the
+whole family, each differentiable through the others:
     Conv(x, w)            y = conv(x, w)
     ConvTranspose(y, w)   adjoint of conv in x:      grad_x of Conv
     ConvWeightGrad(x, g)  correlation of x with g:   grad_w of Conv and of ConvTranspose
@@ -15,7 +16,7 @@ import math
 
 from ..autograd import grad_mode
 from ._op import Op
-from .window import im2col, im2col_cf, col2im, out_size, padded_size, Im2col, Col2im
+from .window import im2col, im2col_cf, col2im, out_size, padded_size, FlatGrid, Im2col, Col2im
 
 _enabled = grad_mode._enabled
 
@@ -44,33 +45,79 @@ _CF_MIN_GRID = 256
 # would exceed col2im's by more than this factor (see _conv_transpose).
 _FLIP_MAX_GROWTH = 2
 _CF_FEW_CHANNELS = 16
+# Channels-first cols of more elements than this for the whole batch are made one sample at a time
+# when they need not be kept (ResNet's 7x7 stem: 59 MB of cols otherwise, fresh pages every call).
+_CF_BATCH_COLS = 1 << 22
 
 
-def _use_cf(kernel, stride, pads, out, og):
-    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(lo or hi for lo, hi in pads):
-        return True     # 1x1, stride 1, no padding: the input itself is the cols
+# Stride-1 convolutions on large grids with at least this many input channels and at most this
+# many output channels skip im2col (see _conv_shifted): with fewer inputs the per-offset GEMMs are too
+# thin, with more outputs im2col is too small a share of the work to pay for 9x more GEMM calls
+# (measured on ResNet-18's 64->64 at 56x56, a win, and 128->128 at 28x28, none).
+_SHIFT_MIN_CHANNELS = 32
+_SHIFT_MAX_OUT = 64
+
+
+def _layout(x, kernel, stride, pads, out, og, groups):
+    """How _conv multiplies: 'cf' (channels-first cols, per-sample GEMMs), 'cl' (channels-last cols,
+    one GEMM over the batch) or 'shift' (per-sample GEMMs per kernel offset, no cols)."""
+    one = all(s == 1 for s in stride)
+    if all(k == 1 for k in kernel) and one and not any(lo or hi for lo, hi in pads):
+        return "cf"     # 1x1, stride 1, no padding: the input itself is the cols
     p = math.prod(out)
-    return p >= _CF_MIN_GRID or (og <= _CF_FEW_CHANNELS and 2 * p >= _CF_MIN_GRID)
+    if p < _CF_MIN_GRID and not (og <= _CF_FEW_CHANNELS and 2 * p >= _CF_MIN_GRID):
+        return "cl"
+    shift = one and groups == 1 and x.shape[1] >= _SHIFT_MIN_CHANNELS and og <= _SHIFT_MAX_OUT
+    return "shift" if shift else "cf"
 
 
-def _conv(dev, x, w, stride, pads, dilation, groups):
-    """y (N, O, *out) and the cols it was computed from (a (channels_first, array) pair)."""
+def _conv_shifted(xp, x, w, pads, dilation, out):
+    """Stride-1 conv (groups 1) without im2col: per sample and kernel offset t, W[:, :, t] (O, C) times
+    the contiguous slice of the flattened padded input that offset reads (see FlatGrid), summed
+    over t in a cache-sized buffer."""
+    n, o = x.shape[0], w.shape[0]
+    flat = FlatGrid(x.shape[2:], pads, out, w.shape[2:], dilation)
+    buf = flat.buffer(xp, x)
+    wk = xp.ascontiguousarray(xp.moveaxis(w.reshape(o, x.shape[1], -1), -1, 0))       # (T, O, C)
+    y = xp.empty((n, o, flat.size), dtype=x.dtype)
+    tmp = xp.empty((o, flat.size), dtype=x.dtype)
+    first, rest = flat.offsets[0], list(enumerate(flat.offsets))[1:]
+    for i in range(n):
+        yi = xp.matmul(wk[0], buf[i, :, first:first + flat.size], out=y[i])
+        for t, off in rest:
+            yi += xp.matmul(wk[t], buf[i, :, off:off + flat.size], out=tmp)
+    return xp.ascontiguousarray(flat.crop(y))
+
+
+def _conv(dev, x, w, stride, pads, dilation, groups, keep_cols=False):
+    """y (N, O, *out) and the (layout, cols) pair it was computed from (None without cols).
+    keep_cols: the weight gradient will need cols, so make them here rather than go shifted (the
+    channels-first GEMM from cols beats the shifted one plus an im2col in backward)."""
     xp = dev.xp
     kernel = w.shape[2:]
     out = tuple(out_size(n, k, s, lo, hi, d) for n, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride, pads, dilation))
     o, n = w.shape[0], x.shape[0]
-    if _use_cf(kernel, stride, pads, out, o // groups):
-        cols = im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups)      # (N, G, K, P)
-        if groups == 1:
-            y = xp.matmul(w.reshape(o, -1), cols.reshape(cols.shape[0], cols.shape[2], -1))
-        else:
-            y = xp.matmul(w.reshape(groups, o // groups, -1), cols)
-        return y.reshape((n, o) + out), (True, cols)
+    layout = _layout(x, kernel, stride, pads, out, o // groups, groups)
+    if layout == "shift":
+        if not keep_cols:
+            return _conv_shifted(xp, x, w, pads, dilation, out), None
+        layout = "cf"
+    if layout == "cf":
+        wm = w.reshape(groups, o // groups, -1)
+        p = math.prod(out)
+        if keep_cols or n * wm.shape[-1] * groups * p <= _CF_BATCH_COLS:
+            cols = im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups)      # (N, G, K, P)
+            return xp.matmul(wm, cols).reshape((n, o) + out), (layout, cols)
+        # large cols, none to keep: one sample's cols at a time, staying in cache, their buffer reused
+        y = xp.empty((n, groups, o // groups, p), dtype=x.dtype)
+        for i in range(n):
+            xp.matmul(wm, im2col_cf(dev, x[i:i + 1], kernel, stride, pads, dilation, out, groups)[0], out=y[i])
+        return y.reshape((n, o) + out), None
     cols = im2col(dev, x, kernel, stride, pads, dilation, out, groups)
     wm = xp.moveaxis(w.reshape((groups, o // groups) + w.shape[1:]), 2, -1).reshape(groups, o // groups, -1)
     y = _group_gemm(xp, cols.reshape(-1, groups, wm.shape[-1]), wm.transpose(0, 2, 1))
     y = xp.ascontiguousarray(xp.moveaxis(y.reshape((n, -1, o)), -1, 1))
-    return y.reshape((n, o) + out), (False, cols)
+    return y.reshape((n, o) + out), (layout, cols)
 
 
 # Small 2-D grids with few channels (LeNet's conv2): the adjoint as a band-matrix GEMM, if the band
@@ -141,16 +188,17 @@ def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
 
 def _conv_weight_grad(dev, x, g, kernel, stride, pads, dilation, groups, cols=None):
     """d<g, conv(x, w)>/dw: x (N, C, *sp), g (N, O, *out) -> (O, C/G, *kernel).
-    cols: the (channels_first, array) pair _conv made from x, or None to build it here."""
+    cols: the (layout, cols) pair _conv made from x, or None to build it here (channels-first where
+    _conv would go shifted)."""
     xp = dev.xp
     out = tuple(g.shape[2:])
-    if cols is None:
-        cf = _use_cf(kernel, stride, pads, out, g.shape[1] // groups)
-        cols = (im2col_cf if cf else im2col)(dev, x, kernel, stride, pads, dilation, out, groups)
-    else:
-        cf, cols = cols
     o, cg = g.shape[1], x.shape[1] // groups
-    if cf:      # per-sample g (G, Og, P) @ cols^T (G, P, K), summed over the batch
+    if cols is None:
+        layout = "cl" if _layout(x, kernel, stride, pads, out, o // groups, groups) == "cl" else "cf"
+        cols = (im2col_cf if layout == "cf" else im2col)(dev, x, kernel, stride, pads, dilation, out, groups)
+    else:
+        layout, cols = cols
+    if layout == "cf":      # per-sample g (G, Og, P) @ cols^T (G, P, K), summed over the batch
         n = g.shape[0]
         gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2)).sum(0)
         return gw.reshape((o, cg) + tuple(kernel))
@@ -171,12 +219,13 @@ class Conv(Op):
 
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
         ctx.geom = (stride, pads, dilation, groups)
-        y, cols = _conv(ctx.device, x, w, stride, pads, dilation, groups)
+        keep = ctx._needs is not None and ctx._needs[1]
+        y, cols = _conv(ctx.device, x, w, stride, pads, dilation, groups, keep)
         if b is not None:
             y += b.reshape((-1,) + (1,) * (y.ndim - 2))
         if ctx._needs is not None:
             ctx.save_for_backward(x, w)
-            ctx.cols = cols if ctx._needs[1] else None
+            ctx.cols = cols if keep else None
             ctx.size = x.shape[2:]
         return y
 

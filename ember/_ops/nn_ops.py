@@ -17,6 +17,7 @@ import math
 import warnings
 
 from .. import _dtypes
+from .._device import CPU
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import method, apply_inplace
@@ -219,12 +220,18 @@ def _inplace_or(input, out, inplace):
 
 @method
 def hardshrink(input, lambd=0.5):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(hardshrink, input, lambd)
     x = input._data
     keep = (x > lambd) | (x < -lambd)
     return piecewise(input, x * keep, keep, "HardshrinkBackward0")
 
 
 def _threshold(input, th, value, inplace):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_threshold, input, th, value, inplace)
     x = input._data
     keep = x > th
     y = input._device.xp.where(keep, x, value)
@@ -240,6 +247,9 @@ def threshold_(input, threshold, value):
 
 
 def leaky_relu_impl(input, negative_slope=0.01, inplace=False, name="LeakyReluBackward0"):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(leaky_relu_impl, input, negative_slope, inplace, name)
     x = input._data
     xp = input._device.xp
     slope = xp.where(x > 0, 1.0, negative_slope)
@@ -255,6 +265,9 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
 
 
 def _rrelu(input, lower, upper, training, inplace, generator=None):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_rrelu, input, lower, upper, training, inplace, generator)
     if not training:
         return leaky_relu_impl(input, (lower + upper) / 2, inplace, "RreluWithNoiseBackward0")
     from ..random import _gen
@@ -351,6 +364,9 @@ def _mask_shape(input, feature):
 
 
 def dropout_impl(input, p=0.5, training=True, inplace=False, feature=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(dropout_impl, input, p, training, inplace, feature)
     _check_p(p)
     if not training or p == 0:
         return input
@@ -361,6 +377,9 @@ def dropout_impl(input, p=0.5, training=True, inplace=False, feature=False):
 
 
 def alpha_dropout_impl(input, p=0.5, training=False, inplace=False, feature=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(alpha_dropout_impl, input, p, training, inplace, feature)
     _check_p(p)
     if not training or p == 0:
         return input
@@ -414,19 +433,26 @@ class Norm(Op):
     When no graph is being built the backward is one fused array computation; otherwise it is
     written with ember ops (recomputing the statistics) so that it is differentiable again."""
 
-    def forward(ctx, x, w, b, view=None, axes=(), wshape=None, mean=None, invstd=None, eps=1e-5, batch=True):
+    def forward(ctx, x, w, b, view=None, axes=(), wshape=None, mean=None, invstd=None, eps=1e-5, batch=True,
+                xc=None):
+        """xc: x - mean (as `view`), when the statistics pass made it; it becomes the output buffer."""
         xp = ctx.xp
         if tuple(view) == x.shape:
-            # per-channel affine map y = x * scale + shift (statistics and parameters folded)
+            # per-channel affine map: y = xc * scale + b, or x * scale + shift (statistics and parameters folded)
             scale = invstd if w is None else invstd * w.reshape(wshape)
-            shift = -mean * scale
-            if b is not None:
-                shift = shift + b.reshape(wshape)
-            y = xp.multiply(x, scale.astype(x.dtype, copy=False) if x.dtype.itemsize > 2 else scale)
-            y += shift.astype(y.dtype, copy=False)
+            if xc is not None:
+                y = xp.multiply(xc, scale.astype(xc.dtype, copy=False), out=xc)
+                if b is not None:
+                    y += b.reshape(wshape).astype(y.dtype, copy=False)
+            else:
+                shift = -mean * scale
+                if b is not None:
+                    shift = shift + b.reshape(wshape)
+                y = xp.multiply(x, scale.astype(x.dtype, copy=False) if x.dtype.itemsize > 2 else scale)
+                y += shift.astype(y.dtype, copy=False)
         else:
-            xv = x.reshape(view)
-            y = ((xv - mean) * invstd).reshape(x.shape)
+            y = ((x.reshape(view) - mean) if xc is None else xc) * invstd
+            y = y.reshape(x.shape)
             if w is not None:
                 y = y * w.reshape(wshape)
             if b is not None:
@@ -492,7 +518,8 @@ def _norm_backward_arrays(ctx, g, x, w):
     if n[2]:
         gb = ga.sum(waxes).reshape(ctx.bshape)
     if tuple(view) == xa.shape and mean.shape == tuple(wshape):
-        # batch norm: one reduction pass for sum(g * xc), then a per-channel affine combination
+        # batch norm: one reduction pass for sum(g * xc), then per-channel coefficients applied in place
+        # to xc: gx = k * (g - sum(g) / m - xc * invstd^2 * sum(g * xc) / m), k = invstd * w
         sgx = _sum_prod(xp, ga, xc, axes)
         if n[1]:
             gw = (sgx * invstd).reshape(w.shape)
@@ -501,9 +528,10 @@ def _norm_backward_arrays(ctx, g, x, w):
             if ctx.batch:
                 m = xa.size // max(mean.size, 1)
                 sg = ga.sum(axes, keepdims=True) if gb is None else gb.reshape(mean.shape)
-                gx = xp.multiply(xc, -k * invstd * invstd * sgx / m, out=xc)
-                gx += ga * k
-                gx -= k * sg / m
+                gx = xp.multiply(xc, -invstd * invstd * sgx / m, out=xc)
+                gx += ga
+                gx -= sg / m
+                gx *= k
             else:
                 gx = ga * k
     else:
@@ -535,6 +563,7 @@ def _sum_prod(xp, a, b, axes):
 
 
 def _stats(xp, xv, axes):
+    """mean, biased variance and the centered input xv - mean (in float32 for half precision)."""
     a = xv.astype("float32") if xv.dtype.itemsize == 2 else xv
     mean = a.mean(axis=axes, keepdims=True)
     d = a - mean
@@ -542,14 +571,14 @@ def _stats(xp, xv, axes):
     for i in axes:
         count *= a.shape[i]
     var = _sum_prod(xp, d, d, axes) / count if count else (d * d).mean(axis=axes, keepdims=True)
-    return mean, var.astype(mean.dtype, copy=False)
+    return mean, var.astype(mean.dtype, copy=False), d
 
 
-def _norm(name, input, weight, bias, view, axes, wshape, mean, var, eps, batch):
+def _norm(name, input, weight, bias, view, axes, wshape, mean, var, eps, batch, xc=None):
     xp = input._device.xp
     invstd = 1.0 / xp.sqrt(var + eps)
     return _NORM_OPS[name].apply(input, weight, bias, view=view, axes=axes, wshape=wshape, mean=mean,
-                                 invstd=invstd, eps=eps, batch=batch)
+                                 invstd=invstd, eps=eps, batch=batch, xc=xc)
 
 
 _NORM_OPS = {n: type(n, (Norm,), {"_name": n}) for n in
@@ -567,6 +596,9 @@ def _update_running(rm, rv, mean, var, n, momentum):
 
 def batch_norm_impl(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                     eps=1e-5):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(batch_norm_impl, input, running_mean, running_var, weight, bias, training, momentum, eps)
     if input.ndim < 2:
         raise ValueError(f"Expected 2D or 3D input (got {input.ndim}D input)" if input.ndim < 2 else "")
     C = input.shape[1]
@@ -577,7 +609,7 @@ def batch_norm_impl(input, running_mean, running_var, weight=None, bias=None, tr
         count = input.numel() // C
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        mean, var = _stats(xp, input._data, axes)
+        mean, var, xc = _stats(xp, input._data, axes)
         if running_mean is not None and running_var is not None:
             _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
@@ -585,8 +617,9 @@ def batch_norm_impl(input, running_mean, running_var, weight=None, bias=None, tr
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = running_mean._data.reshape(wshape)
         var = running_var._data.reshape(wshape)
+        xc = None
     return _norm("NativeBatchNormBackward0", input, weight, bias, input.shape, axes, wshape, mean, var, eps,
-                 training)
+                 training, xc)
 
 
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled):
@@ -595,12 +628,16 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
 
 def instance_norm_impl(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                        momentum=0.1, eps=1e-5):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(instance_norm_impl, input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
     N, C = input.shape[:2]
     axes = tuple(range(2, input.ndim))
     wshape = (1, C) + (1,) * (input.ndim - 2)
     xp = input._device.xp
+    xc = None
     if use_input_stats:
-        mean, var = _stats(xp, input._data, axes)
+        mean, var, xc = _stats(xp, input._data, axes)
         if running_mean is not None and running_var is not None:
             count = builtins.max(input.numel() // (N * C), 1)
             _update_running(running_mean, running_var, mean.mean(axis=0), var.mean(axis=0), count, momentum)
@@ -608,7 +645,7 @@ def instance_norm_impl(input, running_mean=None, running_var=None, weight=None, 
         mean = running_mean._data.reshape(wshape)
         var = running_var._data.reshape(wshape)
     return _norm("NativeBatchNormBackward0", input, weight, bias, input.shape, axes, wshape, mean, var, eps,
-                 use_input_stats)
+                 use_input_stats, xc)
 
 
 def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled):
@@ -616,6 +653,9 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(layer_norm, input, normalized_shape, weight, bias, eps, cudnn_enable)
     shp = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shp)
     if tuple(input.shape[input.ndim - k:]) != shp or k > input.ndim:
@@ -623,11 +663,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
                            f"{', '.join(map(str, shp))}], but got input of size{list(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     wshape = (1,) * (input.ndim - k) + shp
-    mean, var = _stats(input._device.xp, input._data, axes)
-    return _norm("NativeLayerNormBackward0", input, weight, bias, input.shape, axes, wshape, mean, var, eps, True)
+    mean, var, xc = _stats(input._device.xp, input._data, axes)
+    return _norm("NativeLayerNormBackward0", input, weight, bias, input.shape, axes, wshape, mean, var, eps, True, xc)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(group_norm, input, num_groups, weight, bias, eps, cudnn_enabled)
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     N, C = input.shape[:2]
@@ -637,8 +680,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
     view = (N, num_groups, -1)
     vshape = (N, num_groups, input.numel() // builtins.max(N * num_groups, 1))
     wshape = (1, C) + (1,) * (input.ndim - 2)
-    mean, var = _stats(input._device.xp, input._data.reshape(vshape), (2,))
-    return _norm("NativeGroupNormBackward0", input, weight, bias, vshape, (2,), wshape, mean, var, eps, True)
+    mean, var, xc = _stats(input._device.xp, input._data.reshape(vshape), (2,))
+    return _norm("NativeGroupNormBackward0", input, weight, bias, vshape, (2,), wshape, mean, var, eps, True, xc)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -696,6 +739,9 @@ def _check_indices(indices, fn="embedding"):
 
 def embedding_impl(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                    sparse=False):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(embedding_impl, input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     _check_indices(input)
     n = weight.shape[0]
     if padding_idx is not None:
@@ -735,6 +781,10 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """ember.nn.functional.embedding_bag's argument order (torch's top-level one returns 4 tensors)."""
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(embedding_bag, input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                        per_sample_weights, include_last_offset, padding_idx)
     _check_indices(input, "embedding_bag")
     if input.ndim == 2:
         if offsets is not None:
@@ -807,6 +857,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def pdist(input, p=2):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(pdist, input, p)
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     n = input.shape[0]

@@ -20,6 +20,7 @@ import math
 
 import numpy as _np
 
+from .._device import CPU
 from ._op import Op
 from .window import out_size, offset_views, offsets, padded, padded_size, interior, window_slices
 
@@ -108,22 +109,17 @@ def _valid(kernel, stride, pads, dilation, out, size):
 def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
     buf = padded(xp, x, pads, out, kernel, stride, dilation, _lowest(xp, x.dtype))
     views = [v for _, v in offset_views(buf, kernel, stride, dilation, out)]
+    separable = _separable(kernel, stride, dilation)
     if not want_arg:
-        if len(kernel) > 1 and kernel[-1] > 1 and len(views) > kernel[-1]:
+        if separable:
             # separable: the max along the last dim over every row, then over the row offsets
-            cols = _last_dim_windows(buf, kernel, stride, dilation, out)
-            rows = cols[0].copy()
-            for v in cols[1:]:
-                xp.maximum(rows, v, out=rows)
+            rows = _max_of(xp, _last_dim_windows(buf, kernel, stride, dilation, out))
             views = [rows[t] for t in _leading_windows(buf.ndim, kernel, stride, dilation, out)]
-        best = views[0].copy()
-        for v in views[1:]:
-            xp.maximum(best, v, out=best)
-        return best, None
+        return _max_of(xp, views), None
     valid = _valid(kernel, stride, pads, dilation, out, x.shape[2:])
     best = None
     if len(views) < 256:
-        if len(kernel) > 1 and kernel[-1] > 1 and len(views) > kernel[-1]:
+        if separable:
             best, arg = _max_arg_separable(xp, buf, kernel, stride, dilation, out)
         else:
             best, arg = _max_arg_tree(xp, views)
@@ -132,9 +128,7 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
         if valid is not None and bool((best == _lowest(xp, x.dtype)).any()):
             best = None
     if best is None:
-        best = views[0].copy()
-        for v in views[1:]:
-            xp.maximum(best, v, out=best)
+        best = _max_of(xp, views)
         arg = xp.zeros(best.shape, dtype=xp.uint8 if len(views) < 256 else xp.int64)
         for i in reversed(range(len(views))):    # the first offset holding the maximum wins, as in PyTorch
             hit = views[i] == best
@@ -147,6 +141,23 @@ def _max_windows(xp, x, kernel, stride, pads, dilation, out, want_arg):
             for i, v in enumerate(views):
                 xp.copyto(arg, i, where=xp.isnan(v) & nan)
     return best, arg
+
+
+def _max_of(xp, views):
+    """Elementwise maximum of the views, in a new array."""
+    if len(views) == 1:
+        return views[0].copy()
+    best = xp.maximum(views[0], views[1])
+    for v in views[2:]:
+        xp.maximum(best, v, out=best)
+    return best
+
+
+def _separable(kernel, stride, dilation):
+    """Whether the max is better taken in two passes (last dim, then the others): when windows
+    overlap along a leading dim, so that each last-dim maximum serves several windows (3x3 stride
+    2 pools); for tiling windows (2x2 stride 2) the extra pass only costs."""
+    return kernel[-1] > 1 and any(d * (k - 1) + 1 > s for k, s, d in zip(kernel[:-1], stride[:-1], dilation[:-1]))
 
 
 def _last_dim_windows(buf, kernel, stride, dilation, out):
@@ -181,8 +192,8 @@ def _max_arg_tree(xp, views):
                 if ia:
                     arg += xp.uint8(ia)
             else:
-                arg = xp.where(later, xp.uint8(ib) if isinstance(ib, int) else ib,
-                               xp.uint8(ia) if isinstance(ia, int) else ia)
+                arg = _select(xp, later, xp.uint8(ib) if isinstance(ib, int) else ib,
+                              xp.uint8(ia) if isinstance(ia, int) else ia)
             nxt.append((m, arg, True))
         if len(items) % 2:
             nxt.append(items[-1])
@@ -195,6 +206,15 @@ def _max_arg_tree(xp, views):
     return m, arg
 
 
+def _select(xp, cond, a, b):
+    """where(cond, a, b) for uint8 offset indices, by arithmetic (b + cond * (a - b), exact with uint8
+    wrap-around): where and masked copies branch per element, slow on unpredictable conditions."""
+    r = xp.subtract(a, b)
+    r *= cond.view(xp.uint8)
+    r += b
+    return r
+
+
 def _max_arg_separable(xp, buf, kernel, stride, dilation, out):
     """(max, first offset holding it) in two passes: along the last spatial dim over the whole padded
     buffer, then over the remaining offsets on that result. Window order is row-major, so the first
@@ -204,9 +224,9 @@ def _max_arg_separable(xp, buf, kernel, stride, dilation, out):
     rmax, rarg = _max_arg_tree(xp, _last_dim_windows(buf, kernel, stride, dilation, out))
     sel = _leading_windows(buf.ndim, kernel, stride, dilation, out)
     best, arg = _max_arg_tree(xp, [rmax[t] for t in sel])
-    col = xp.where(arg == 1, rarg[sel[1]], rarg[sel[0]])
-    for i in range(2, len(sel)):
-        xp.copyto(col, rarg[sel[i]], where=arg == i)
+    col = rarg[sel[0]]
+    for i in range(1, len(sel)):
+        col = _select(xp, arg == i, rarg[sel[i]], col)
     arg *= xp.uint8(k)
     arg += col
     return best, arg
@@ -505,6 +525,9 @@ def _adaptive_input(name, nd, input, colon=False):
 
 
 def _adaptive_avg_poolnd(nd, input, output_size):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_adaptive_avg_poolnd, nd, input, output_size)
     name = f"adaptive_avg_pool{nd}d"
     x, unbatched = _adaptive_input(name, nd, input)
     osz = _adaptive_size(name, nd, x, output_size)
@@ -603,6 +626,9 @@ def _window_indices(starts, lengths, size):
 
 
 def _adaptive_max_poolnd(nd, input, output_size, return_indices):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_adaptive_max_poolnd, nd, input, output_size, return_indices)
     name = f"adaptive_max_pool{nd}d"
     x, unbatched = _adaptive_input(name, nd, input, colon=True)
     osz = _adaptive_size(name, nd, x, output_size)
@@ -665,6 +691,9 @@ def _fractional_starts(samples, n, o, k, np_dtype):
 
 
 def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_fractional_max_poolnd, nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
     name = f"fractional_max_pool{nd}d"
     if output_size is None and output_ratio is None:
         raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
@@ -721,6 +750,9 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 # ---- max_unpool ---------------------------------------------------------------------------------
 def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
+    dev = input._device
+    if dev is not CPU and dev.needs_switch():
+        return dev.call(_max_unpoolnd, nd, input, indices, kernel_size, stride, padding, output_size)
     name = f"max_unpool{nd}d"
     k = _tuple(kernel_size, nd, f"{name}: kernel_size must be a single int or a tuple of {nd} ints")
     s = k if stride is None else _tuple(stride, nd, f"{name}: stride must be a single int or a tuple of {nd} ints")

@@ -8,6 +8,8 @@ Geometry for `nd` spatial dims: `kernel`, `stride`, `dilation` are nd-tuples, `p
 - `im2col_cf`: (N, C, *spatial) -> (N, G, C/G * prod(kernel), prod(out)) (channels first: a
   per-sample GEMM with the weight gives NCHW output directly; used for large output grids).
 - `offset_views`: one strided view of a padded array per kernel offset (pooling's building block).
+- `FlatGrid`: stride-1 windows as contiguous slices of the flattened padded input, one per kernel
+  offset (conv without im2col).
 
 `Im2col` and `Col2im` are the differentiable pair (each is the other's backward), used by
 `unfold`/`fold`.
@@ -15,6 +17,7 @@ Geometry for `nd` spatial dims: `kernel`, `stride`, `dilation` are nd-tuples, `p
 __all__ = []
 
 import itertools
+import math
 
 from ._op import Op
 
@@ -69,6 +72,34 @@ def offset_views(buf, kernel, stride, dilation, out):
     lead = (slice(None),) * (buf.ndim - len(kernel))
     for i, off in enumerate(offsets(kernel)):
         yield i, buf[lead + window_slices(off, stride, dilation, out)]
+
+
+class FlatGrid:
+    """Stride-1 windows over a zero-padded input whose padded grid is flattened: the windows' kernel
+    offset t reads, for every output position, the element at `offsets[t]` + its index on the grid
+    `ext` (the output extent along the first spatial dim, the padded one along the others), so each
+    offset is one contiguous slice of length `size`; `ext` holds `out` plus padding columns."""
+
+    def __init__(self, size, pads, out, kernel, dilation):
+        self.grid = padded_size(size, pads, out, kernel, (1,) * len(kernel), dilation)
+        self.pads, self.out = pads, tuple(out)
+        self.ext = self.out[:1] + self.grid[1:]
+        self.size = math.prod(self.ext)
+        pitch = [math.prod(self.grid[i + 1:]) for i in range(len(kernel))]
+        self.offsets = [sum(j * d * p for j, d, p in zip(off, dilation, pitch)) for off in offsets(kernel)]
+
+    def buffer(self, xp, x):
+        """x (N, C, *spatial) zero-padded and flattened: (N, C, L), long enough for every slice."""
+        n, c = x.shape[:2]
+        full = math.prod(self.grid)
+        buf = xp.zeros((n, c, max(full, self.offsets[-1] + self.size)), dtype=x.dtype)
+        buf[:, :, :full].reshape((n, c) + self.grid)[(slice(None),) * 2 + interior(self.pads, x.shape[2:])] = x
+        return buf
+
+    def crop(self, y):
+        """(N, O, size) on the extended grid -> (N, O, *out) (a view)."""
+        y = y.reshape(y.shape[:2] + self.ext)
+        return y if self.ext == self.out else y[(slice(None),) * 2 + tuple(slice(0, m) for m in self.out)]
 
 
 def im2col(dev, x, kernel, stride, pads, dilation, out, groups=1):

@@ -351,6 +351,16 @@ _OUTSIDE_OP_APPLY_ON_SECOND_DEVICE = {
     "eq_ (elementwise._cmp_inplace)": lambda a: a.clone().eq_(a),
     "out= (elementwise._out)": lambda a: ember.sum(a, 0, out=ember.empty(2, device="cuda:1")),
     "deepcopy (Tensor.__deepcopy__)": lambda a: copy.deepcopy(a),
+    "BatchNorm1d (nn.modules.batchnorm + nn_ops._stats/_norm)": lambda a: ember.nn.BatchNorm1d(2).to("cuda:1")(a),
+    "layer_norm (nn_ops.layer_norm)": lambda a: F.layer_norm(a, (2,)),
+    "group_norm (nn_ops.group_norm)": lambda a: F.group_norm(a[None], 1),
+    "instance_norm (nn_ops.instance_norm_impl)": lambda a: F.instance_norm(a[None]),
+    "max_unpool2d (pooling._max_unpoolnd)": lambda a: F.max_unpool2d(*F.max_pool2d(a[None, None], 1,
+                                                                                    return_indices=True), 1),
+    "adaptive_avg_pool2d (pooling._adaptive_avg_poolnd)": lambda a: F.adaptive_avg_pool2d(a[None, None], 1),
+    "adaptive_max_pool2d (pooling._adaptive_max_poolnd)": lambda a: F.adaptive_max_pool2d(a[None, None], 1),
+    "fractional_max_pool2d (pooling._fractional_max_poolnd)": lambda a: F.fractional_max_pool2d(a[None, None], 1,
+                                                                                                output_size=1),
 }
 
 
@@ -378,21 +388,6 @@ def test_optimizer_steps_parameters_on_several_devices():
     assert all(on(opt.state[p]["momentum_buffer"], 1) for p in (ps[0], ps[3]))
 
 
-# Still outside Op.apply in files others are editing (strict xfails: remove an entry when its code is fixed).
-_OUTSIDE_OP_APPLY = {
-    "BatchNorm1d (nn.modules.batchnorm + nn_ops._stats/_norm)": lambda a: ember.nn.BatchNorm1d(2).to("cuda:1")(a),
-    "layer_norm (nn_ops.layer_norm)": lambda a: F.layer_norm(a, (2,)),
-    "group_norm (nn_ops.group_norm)": lambda a: F.group_norm(a[None], 1),
-    "instance_norm (nn_ops.instance_norm_impl)": lambda a: F.instance_norm(a[None]),
-    "max_unpool2d (pooling._max_unpoolnd)": lambda a: F.max_unpool2d(*F.max_pool2d(a[None, None], 1,
-                                                                                    return_indices=True), 1),
-    "adaptive_avg_pool2d (pooling._adaptive_avg_poolnd)": lambda a: F.adaptive_avg_pool2d(a[None, None], 1),
-    "adaptive_max_pool2d (pooling._adaptive_max_poolnd)": lambda a: F.adaptive_max_pool2d(a[None, None], 1),
-    "fractional_max_pool2d (pooling._fractional_max_poolnd)": lambda a: F.fractional_max_pool2d(a[None, None], 1,
-                                                                                                output_size=1),
-}
-
-
 _BACKWARD_ON_SECOND_DEVICE = {
     "loss.backward() seed (autograd.backward)": lambda a: _backward(lambda x: (x * x).sum(), gradient=False),
     "second backward (engine._accumulate)": lambda a: _backward(lambda x: (x * x).sum(), times=2),
@@ -405,23 +400,8 @@ def test_backward_paths_run_on_the_second_device(work):
     assert on(work(None), 1)
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, ValueError, RuntimeError),
-                   reason="runs outside Op.apply on CuPy's current device (0), not the tensors' (1)")
-@pytest.mark.parametrize("work", _OUTSIDE_OP_APPLY.values(), ids=_OUTSIDE_OP_APPLY.keys())
-def test_work_outside_op_apply_still_on_the_current_device(work):
-    r = work(ember.tensor([[1.0, -2.0], [3.0, 4.0]], device="cuda:1"))
-    assert on(r, 1)
-
-
 # test_ops_on_cuda's table on cuda:1 (CuPy's current device 0): same results as on the CPU, every output and
-# gradient on device 1. Cases that still run code on the current device, in files others are editing, are strict
-# xfails naming that code.
-_CASES_STILL_ON_THE_CURRENT_DEVICE = {
-    "adaptive_pools": "pooling._adaptive_avg_poolnd",
-    "batch_norm_train": "nn_ops.batch_norm_impl", "batch_norm_eval": "nn_ops.batch_norm_impl",
-    "layer_norm": "nn_ops.layer_norm", "group_norm": "nn_ops.group_norm",
-    "instance_norm_embedding_bag": "nn_ops.instance_norm_impl", "max_unpool2d": "pooling._max_unpoolnd",
-}
+# gradient on device 1.
 
 
 def _results(fn, arrays, device, grad):
@@ -442,10 +422,7 @@ def _results(fn, arrays, device, grad):
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning",
                             "ignore:divide by zero encountered:RuntimeWarning")
-@pytest.mark.parametrize("name,fn,arrays,grad", [
-    pytest.param(*c, id=c[0], marks=[pytest.mark.xfail(strict=True, raises=(AssertionError, ValueError),
-                                                       reason=_CASES_STILL_ON_THE_CURRENT_DEVICE[c[0]])]
-                 if c[0] in _CASES_STILL_ON_THE_CURRENT_DEVICE else []) for c in CASES])
+@pytest.mark.parametrize("name,fn,arrays,grad", CASES, ids=[c[0] for c in CASES])
 def test_op_table_on_the_second_device(name, fn, arrays, grad):
     want = _results(fn, arrays, "cpu", grad)
     got = _results(fn, arrays, "cuda:1", grad)

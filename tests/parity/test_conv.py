@@ -11,12 +11,16 @@ if torch is not None:
     import torch.nn.functional as TF
 
 
-@pytest.fixture(autouse=True, params=["default", "channels_first", "channels_last"])
+@pytest.fixture(autouse=True, params=["default", "channels_first", "channels_last", "shifted"])
 def cols_layout(request, monkeypatch):
-    """Run every test with conv's per-shape choice, and with each im2col layout forced for all grids
-    (1x1 stride-1 unpadded convs always skip im2col)."""
+    """Run every test with conv's per-shape choice, and with each GEMM layout forced for all grids
+    (1x1 stride-1 unpadded convs always skip im2col; 'shifted' covers stride-1 groups-1 convs, the
+    others go channels-first; channels-first cols not kept for a weight gradient go per sample)."""
     if request.param != "default":
-        monkeypatch.setattr(EF, "_CF_MIN_GRID", 0 if request.param == "channels_first" else 10 ** 9)
+        monkeypatch.setattr(EF, "_CF_MIN_GRID", 10 ** 9 if request.param == "channels_last" else 0)
+        monkeypatch.setattr(EF, "_SHIFT_MIN_CHANNELS", 0 if request.param == "shifted" else 10 ** 9)
+        monkeypatch.setattr(EF, "_SHIFT_MAX_OUT", 10 ** 9)
+        monkeypatch.setattr(EF, "_CF_BATCH_COLS", 0)
     return request.param
 
 
@@ -167,6 +171,26 @@ def test_conv_large_grid_and_1x1():
                 _rand((4,), 2))
     grad_checks(lambda x, w: EF.conv2d(x, w, stride=2), _rand((1, 2, 3, 4)), _rand((3, 2, 1, 1), 1))
     grad_checks(lambda x, w: EF.conv3d(x, w, padding=1), _rand((1, 2, 2, 3, 2)), _rand((2, 2, 1, 2, 1), 1))
+
+
+def test_shifted_layout_at_default_thresholds(cols_layout):
+    """Stride-1 convs with many input channels on a large grid take no im2col (a GEMM per kernel
+    offset on the flattened padded input) unless the weight needs a gradient (then cols are kept for
+    it); stride-1 input gradients go shifted too. In 1, 2 and 3 dims, with constant and trained weights."""
+    x = _rand((2, 32, 16, 16))
+    if cols_layout == "default":
+        assert EF._layout(x, (3, 3), (1, 1), ((1, 1),) * 2, (16, 16), 8, 1) == "shift"
+    cases = [(EF.conv2d, TF.conv2d, x, _rand((8, 32, 3, 2), 1), kw)
+             for kw in (dict(padding=1), dict(padding=(2, 1), dilation=(2, 1)), dict(padding="same"))]
+    cases += [(EF.conv1d, TF.conv1d, _rand((2, 32, 300)), _rand((4, 32, 5), 1), dict(padding=2)),
+              (EF.conv3d, TF.conv3d, _rand((1, 32, 6, 7, 8)), _rand((4, 32, 3, 2, 3), 1), dict(padding=(1, 0, 1)))]
+    for fe, ft, x, w, kw in cases:
+        b = _rand((w.shape[0],), 2)
+        parity(lambda x, w, b: fe(x, w, b, **kw), lambda x, w, b: ft(x, w, b, **kw), x, w, b)
+        we, be, wt, bt = ember.from_numpy(w), ember.from_numpy(b), torch.from_numpy(w), torch.from_numpy(b)
+        parity(lambda x: fe(x, we, be, **kw), lambda x: ft(x, wt, bt, **kw), x)
+    wc = ember.from_numpy(_rand((2, 2, 3, 3), 1).astype(np.float64))
+    grad_checks(lambda x: EF.conv2d(x, wc, padding=1), _rand((1, 2, 4, 5)))
 
 
 def test_gradcheck_unfold_fold():

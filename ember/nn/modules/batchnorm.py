@@ -1,5 +1,6 @@
 """BatchNorm1d/2d/3d, LazyBatchNorm1d/2d/3d and SyncBatchNorm (running statistics, momentum, affine)."""
 import ember
+from ..._device import CPU
 
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
@@ -112,6 +113,9 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
 
 class _BatchNorm(_NormBase):
     def forward(self, input):
+        dev = input._device
+        if dev is not CPU and dev.needs_switch():
+            return dev.call(self.forward, input)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:

@@ -24,6 +24,12 @@ def event_files(logdir):
     return sorted(glob.glob(os.path.join(str(logdir), "events.out.tfevents.*")))
 
 
+def scalars_in(path):
+    """The simple values of one event file's summaries, in file order."""
+    return [v.simple_value for ev in LegacyEventFileLoader(path).Load() if ev.HasField("summary")
+            for v in ev.summary.value]
+
+
 def read_events(logdir):
     """All events of the event files directly in logdir (TensorBoard's Event protos), file by file."""
     return [ev for f in event_files(logdir) for ev in LegacyEventFileLoader(f).Load()]

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from ._events import accumulator, event_files, read_events, run_dirs
+from ._events import accumulator, event_files, read_events, run_dirs, scalars_in
 
 import ember  # noqa: E402
 import ember.nn as nn  # noqa: E402
@@ -313,7 +313,10 @@ def test_default_logdir_comment_suffix(tmp_path, monkeypatch):
     assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\..+\.\d+\.\d+\.v2", os.path.basename(f))
 
 
-def test_flush_queue_and_close(tmp_path):
+def test_flush_queue_and_close(tmp_path, monkeypatch):
+    import itertools
+    from ember.utils.tensorboard import writer as writer_module
+    monkeypatch.setattr(writer_module, "_uids", itertools.count(9))   # the second file's counter is 10
     w = SummaryWriter(tmp_path, max_queue=1000, flush_secs=120)
     w.add_scalar("a", 1.0, 1)
     assert [ev.step for ev in read_events(tmp_path)] == [0]          # only file_version so far: buffered
@@ -321,10 +324,15 @@ def test_flush_queue_and_close(tmp_path):
     assert [ev.step for ev in read_events(tmp_path) if ev.HasField("summary")] == [1]
     w.close()
     w.close()                                                         # closing twice is fine
+    first = event_files(tmp_path)
     w.add_scalar("a", 2.0, 2)                                         # like torch: a new event file
     w.flush()
-    assert len(event_files(tmp_path)) == 2
-    assert [e.value for e in accumulator(tmp_path).Scalars("a")] == [1.0, 2.0]
+    files = event_files(tmp_path)
+    assert len(files) == 2
+    # each file on its own: two files of one second sort by their per-process counter as text (9 > 10)
+    new, = set(files) - set(first)
+    assert scalars_in(first[0]) == [1.0] and scalars_in(new) == [2.0]
+    assert sorted(e.value for e in accumulator(tmp_path).Scalars("a")) == [1.0, 2.0]
     w.close()
 
 

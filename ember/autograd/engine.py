@@ -92,7 +92,7 @@ def _run_tensor_hooks(node, nr, g):
 def _accumulate(var, g, create_graph, shared):
     if g is None:
         return
-    if g._device.type != "cpu" and g._device.needs_switch():
+    if g._device is not CPU and g._device.needs_switch():
         return g._device.call(_accumulate, var, g, create_graph, shared)
     a = g._data
     if a.dtype != var._data.dtype:

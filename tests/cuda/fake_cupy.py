@@ -366,10 +366,15 @@ def _index(key):
     return key
 
 
+def _defers(self, other):
+    """Whether `self <op> other` must return NotImplemented (other, an ember Tensor, takes over)."""
+    return type(other) is not ndarray and getattr(other, "__array_priority__", 0) > self.__array_priority__ \
+        and not isinstance(other, np.ndarray)
+
+
 def _binop(fn, reflected=False):
     def op(self, other):
-        if type(other) is not ndarray and getattr(other, "__array_priority__", 0) > self.__array_priority__ \
-                and not isinstance(other, np.ndarray):
+        if _defers(self, other):
             return NotImplemented
         o = _operand(other)
         _check_devices((self, other))
@@ -381,8 +386,7 @@ def _binop(fn, reflected=False):
 
 def _iop(fn):
     def op(self, other):
-        if type(other) is not ndarray and getattr(other, "__array_priority__", 0) > self.__array_priority__ \
-                and not isinstance(other, np.ndarray):
+        if _defers(self, other):
             return NotImplemented
         o = _operand(other)
         _check_devices((self, other))

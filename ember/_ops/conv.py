@@ -97,6 +97,8 @@ def _conv(dev, x, w, stride, pads, dilation, groups, keep_cols=False):
     kernel = w.shape[2:]
     out = tuple(out_size(n, k, s, lo, hi, d) for n, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride, pads, dilation))
     o, n = w.shape[0], x.shape[0]
+    if not n:                   # an empty batch (detection heads with no boxes), as torch: an empty result
+        return xp.zeros((n, o) + out, dtype=x.dtype), None
     layout = _layout(x, kernel, stride, pads, out, o // groups, groups)
     if layout == "shift":
         if not keep_cols:
@@ -166,6 +168,8 @@ def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
     xp = dev.xp
     kernel = w.shape[2:]
     cin, og = w.shape[:2]
+    if not x.shape[0]:
+        return xp.zeros((0, groups * og) + tuple(size), dtype=x.dtype)
     if _band_fits(x, w, size, pads, stride, dilation, groups):
         return _conv_transpose_band(dev, x, w, size, stride, pads, dilation)
     if all(s == 1 for s in stride) and cin * math.prod(size) <= _FLIP_MAX_GROWTH * groups * og * math.prod(x.shape[2:]):
@@ -193,6 +197,8 @@ def _conv_weight_grad(dev, x, g, kernel, stride, pads, dilation, groups, cols=No
     xp = dev.xp
     out = tuple(g.shape[2:])
     o, cg = g.shape[1], x.shape[1] // groups
+    if not x.shape[0]:
+        return xp.zeros((o, cg) + tuple(kernel), dtype=x.dtype)
     if cols is None:
         layout = "cl" if _layout(x, kernel, stride, pads, out, o // groups, groups) == "cl" else "cf"
         cols = (im2col_cf if layout == "cf" else im2col)(dev, x, kernel, stride, pads, dilation, out, groups)

@@ -142,11 +142,11 @@ _NAME = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linea
          "bicubic": "Bicubic", "trilinear": "Trilinear"}
 
 
-def _scale(n, o, align_corners, sf):
-    """PyTorch's area_pixel_compute_scale: source step per output step."""
+def _scale(n, o, align_corners, sf, t=float):
+    """PyTorch's area_pixel_compute_scale: source step per output step (t: the type it computes in)."""
     if align_corners:
-        return (n - 1) / (o - 1) if o > 1 else 0.0
-    return 1.0 / sf if sf is not None and sf > 0 else n / o
+        return t(n - 1) / t(o - 1) if o > 1 else t(0)
+    return t(1.0 / sf) if sf is not None and sf > 0 else t(n) / t(o)
 
 
 def _nearest_positions(n, o, sf, exact):
@@ -157,14 +157,17 @@ def _nearest_positions(n, o, sf, exact):
     return _np.minimum(_np.floor(j * scale).astype(_np.int64), n - 1)
 
 
-def _linear_matrix(n, o, align_corners, sf):
-    scale = _scale(n, o, align_corners, sf)
+def _linear_matrix(n, o, align_corners, sf, t=_np.float64):
+    """Interpolation weights (o, n); positions and weights computed in t, as torch does for the input's
+    dtype (float32 for float32 inputs, where float64 positions drift ~1e-5 at 800 pixels)."""
+    scale = _scale(n, o, align_corners, sf, t)
     j = _np.arange(o)
-    src = scale * j if align_corners else _np.maximum(scale * (j + 0.5) - 0.5, 0)
+    jt = j.astype(t)
+    src = scale * jt if align_corners else _np.maximum(scale * (jt + t(0.5)) - t(0.5), t(0))
     i0 = src.astype(_np.int64)
     i1 = i0 + (i0 < n - 1)
-    lam = src - i0
-    m = _np.zeros((o, n))
+    lam = src - i0.astype(t)
+    m = _np.zeros((o, n), dtype=t)
     _np.add.at(m, (j, i0), 1 - lam)
     _np.add.at(m, (j, i1), lam)
     return m
@@ -282,7 +285,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     elif mode == "bicubic":
         mats = [_cubic_matrix(n, o, align_corners, sf) for n, o, sf in zip(spatial, osz, sfs)]
     else:
-        mats = [_linear_matrix(n, o, align_corners, sf) for n, o, sf in zip(spatial, osz, sfs)]
+        t = _np.float32 if input._data.dtype == _np.float32 else _np.float64
+        mats = [_linear_matrix(n, o, align_corners, sf, t) for n, o, sf in zip(spatial, osz, sfs)]
     xp = input._device.xp
     name = f"Upsample{_NAME[mode]}{nd}D{'Aa' if antialias else ''}Backward0"
     return SeparableLinear.apply(input, mats=tuple(xp.asarray(m) for m in mats), name=name)

@@ -6,9 +6,11 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .._tensor import Tensor
+from ._video_io import read_video, read_video_timestamps, write_video  # noqa: F401 (video part, needs PyAV)
 
 __all__ = ["ImageReadMode", "read_file", "write_file", "decode_png", "encode_png", "write_png", "decode_jpeg",
            "encode_jpeg", "write_jpeg", "decode_image", "read_image"]
+__all__ += ["read_video", "read_video_timestamps", "write_video"]
 
 
 class ImageReadMode(Enum):

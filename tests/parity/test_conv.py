@@ -276,3 +276,14 @@ def test_small_grid_input_gradient_paths(monkeypatch, band, kw):
            x, w, b)
     parity(lambda x, w: ember.nn.functional.conv_transpose2d(x, w, **kw),
            lambda x, w: TF.conv_transpose2d(x, w, **kw), _rand((8, 6, 8, 8), 3), _rand((6, 4, 5, 5), 4))
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, groups=2)])
+def test_empty_batch(kw):
+    """A batch of zero samples (Mask R-CNN's mask head when nothing is detected): empty outputs, zero weight and
+    bias gradients, in every conv and transposed conv, as torch."""
+    parity(lambda x, w, b: EF.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw),
+           _rand((0, 4, 9, 8)), _rand((6, 4 // kw.get("groups", 1), 3, 3), 1), _rand((6,), 2))
+    parity(lambda x, w, b: EF.conv_transpose2d(x, w, b, **kw), lambda x, w, b: TF.conv_transpose2d(x, w, b, **kw),
+           _rand((0, 4, 5, 5)), _rand((4, 3, 3, 3), 1), _rand((3 * kw.get("groups", 1),), 2))
+    parity(lambda x, w: EF.conv1d(x, w), lambda x, w: TF.conv1d(x, w), _rand((0, 2, 7)), _rand((3, 2, 3), 1))

@@ -163,11 +163,17 @@ def test_weights_transforms_preprocess_image_tensor():
 
 def test_registry():
     names = models.list_models()
-    assert len(names) == 41 and names == sorted(names)
+    assert len(names) == 48 and names == sorted(names)
+    detection = models.list_models(module=models.detection)
+    assert detection == ["fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_fpn",
+                         "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "keypointrcnn_resnet50_fpn",
+                         "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"]
     assert {"resnet18", "vgg16", "inception_v3", "efficientnet_b0", "mobilenet_v3_large"} <= set(names)
     assert models.list_models(include="resnet*") == ["resnet101", "resnet152", "resnet18", "resnet34", "resnet50"]
     assert models.list_models(include=["vgg1?"], exclude="vgg13*") == ["vgg11", "vgg16", "vgg19"]
-    assert models.list_models(module=models) == names
+    assert models.list_models(module=models) == [n for n in names if n not in detection]   # torchvision's split
+    assert models.get_weight("MaskRCNN_ResNet50_FPN_Weights.COCO_V1") is \
+        models.detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1
     assert models.get_model_weights("resnet18") is ResNet18_Weights
     assert models.get_model_weights(models.squeezenet1_1) is SqueezeNet1_1_Weights
     assert models.get_weight("ResNet50_Weights.IMAGENET1K_V2") is models.ResNet50_Weights.IMAGENET1K_V2
@@ -293,6 +299,16 @@ def test_load_state_dict_from_url_options(tmp_path, server, capsys):
     hub.download_url_to_file(f"{server.base}/blob.pth", str(dst), hash_prefix=_sha256(server.root / "blob.pth")[:6],
                              progress=False)
     assert dst.read_bytes() == (server.root / "blob.pth").read_bytes()
+
+
+def test_model_zoo_load_url(tmp_path, server):
+    """Seed 002's VGG code loads weights with the old `model_zoo.load_url`: the hub's loader under that name."""
+    import ember.utils.model_zoo as model_zoo
+    ember.save({"w": ember.arange(4)}, str(server.root / "zoo.pth"))
+    out = model_zoo.load_url(f"{server.base}/zoo.pth", model_dir=str(tmp_path / "zoo"), progress=False)
+    assert out["w"].tolist() == [0, 1, 2, 3]
+    assert os.listdir(tmp_path / "zoo") == ["zoo.pth"]
+    assert ember.utils.model_zoo is model_zoo
 
 
 def test_pretrained_true_from_cache(hub_home):

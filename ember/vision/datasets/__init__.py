@@ -5,7 +5,9 @@ from .coco import CocoCaptions, CocoDetection
 from .fakedata import FakeData
 from .flickr import Flickr8k, Flickr30k
 from .folder import DatasetFolder, ImageFolder
+from .hmdb51 import HMDB51
 from .imagenet import ImageNet
+from .kinetics import Kinetics
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, QMNIST, FashionMNIST
 from .phototour import PhotoTour
@@ -13,6 +15,7 @@ from .sbd import SBDataset
 from .sbu import SBU
 from .stl10 import STL10
 from .svhn import SVHN
+from .ucf101 import UCF101
 from .usps import USPS
 from .vision import VisionDataset
 from .voc import VOCDetection, VOCSegmentation
@@ -21,3 +24,4 @@ __all__ = ("LSUN", "LSUNClass", "ImageFolder", "DatasetFolder", "FakeData", "Coc
            "CIFAR10", "CIFAR100", "EMNIST", "FashionMNIST", "QMNIST", "MNIST", "KMNIST", "STL10", "SVHN",
            "PhotoTour", "SBU", "Flickr8k", "Flickr30k", "VOCSegmentation", "VOCDetection", "Cityscapes", "ImageNet",
            "SBDataset", "VisionDataset", "USPS")
+__all__ += ("Kinetics", "HMDB51", "UCF101")

@@ -95,7 +95,7 @@ BUILTIN_MODELS = {}
 
 # the modules whose builders make up the registry (imported by ember.vision.models)
 _MODULES = ("alexnet", "vgg", "resnet", "squeezenet", "densenet", "inception", "googlenet", "mobilenetv2",
-            "mobilenetv3", "efficientnet")
+            "mobilenetv3", "efficientnet", "detection.faster_rcnn", "detection.mask_rcnn", "detection.keypoint_rcnn")
 
 
 def register_model(name=None):

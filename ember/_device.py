@@ -47,6 +47,23 @@ class _Backend:
                 self._special = sp
         return self._special
 
+    def axpy(self, alpha, x, y, tmp=None):
+        """y += alpha * x in place: on NumPy arrays one fused multiply-add pass through BLAS where it can
+        (torch's `y.add_(x, alpha=alpha)` rounding, half the memory traffic); `tmp`: scratch like y."""
+        if self.xp is _np:
+            from ._blas import axpy
+            if axpy(alpha, x, y):
+                return
+            if tmp is not None and tmp.flags.c_contiguous and y.flags.c_contiguous:
+                tmp[...] = x            # x in another memory order: copied (exactly) into y's
+                if axpy(alpha, tmp, y):
+                    return
+        if tmp is None:
+            y += alpha * x
+        else:
+            self.xp.multiply(x, alpha, out=tmp)
+            y += tmp
+
     def asnumpy(self, a):
         return a if self.xp is _np else self.xp.asnumpy(a)
 

@@ -495,7 +495,12 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         raise _not_implemented("linspace_cpu", d)
     # the first half counts up from start, the second half down from end (PyTorch's symmetric scheme)
     idx = _np.arange(steps, dtype=_np.float64)
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    if d is _dtypes.float32 and not cplx:    # torch works in float32: endpoints and step rounded first
+        f32 = _np.float32
+        start, end = builtins.float(f32(start)), builtins.float(f32(end))
+        step = builtins.float((f32(end) - f32(start)) / f32(steps - 1)) if steps > 1 else 0.0
+    else:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
     a = _np.where(idx < steps // 2, start + step * idx, end - step * (steps - 1 - idx)) if steps != 1 else \
         _np.array([start])
     if d._cat == 1:

@@ -903,7 +903,18 @@ class Flip(Op):
 
 
 @method
-def flip(input, *dims):
+def flip(input, *dims, **kw):
+    if "dims" in kw:
+        if dims:
+            raise TypeError("flip() got multiple values for argument 'dims'")
+        d = kw.pop("dims")
+        if not isinstance(d, (tuple, list)):
+            raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(d).__name__}")
+        dims = (d,)
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    if kw:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kw))}'")
     dims = _dims_tuple(_dims_arg(dims), input._data.ndim)
     return Flip.apply(input, dims=dims)
 

@@ -74,8 +74,27 @@ class Softmax(Op):
 
     def backward(ctx, g):
         y, = ctx.saved_tensors
+        return SoftmaxGrad.apply(g, y, ctx.dim)
+
+
+class SoftmaxGrad(Op):
+    """Softmax's input gradient y * (g - sum(g * y)) as one op (it runs on every softmax backward)."""
+    _name = "SoftmaxBackwardDataBackward0"
+
+    def forward(ctx, g, y, dim):
+        ctx.save_for_backward(g, y)
+        ctx.dim = dim
+        dt = g.dtype
+        g, y = _wide(g), _wide(y)
         gy = g * y
-        return gy - y * gy.sum(ctx.dim, keepdim=True)
+        return (gy - y * gy.sum(axis=dim, keepdims=True)).astype(dt, copy=False)
+
+    def backward(ctx, h):
+        g, y = ctx.saved_tensors
+        dim = ctx.dim
+        hy = (h * y).sum(dim, keepdim=True)
+        n = ctx._needs
+        return ((h - hy) * y if n[0] else None), ((h * (g - (g * y).sum(dim, keepdim=True)) - g * hy) if n[1] else None)
 
 
 class LogSoftmax(Op):
@@ -92,7 +111,32 @@ class LogSoftmax(Op):
 
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g - y.exp() * g.sum(ctx.dim, keepdim=True)
+        return LogSoftmaxGrad.apply(g, y, ctx.dim)
+
+
+class LogSoftmaxGrad(Op):
+    """Log-softmax's input gradient g - exp(y) * sum(g) as one op (it runs on every cross-entropy backward)."""
+    _name = "LogSoftmaxBackwardDataBackward0"
+
+    def forward(ctx, g, y, dim):
+        ctx.save_for_backward(g, y)
+        ctx.dim = dim
+        dt = g.dtype
+        g, y = _wide(g), _wide(y)
+        return (g - ctx.xp.exp(y) * g.sum(axis=dim, keepdims=True)).astype(dt, copy=False)
+
+    def backward(ctx, h):
+        g, y = ctx.saved_tensors
+        dim = ctx.dim
+        e = y.exp()
+        n = ctx._needs
+        return ((h - (h * e).sum(dim, keepdim=True)) if n[0] else None), \
+            (-h * e * g.sum(dim, keepdim=True) if n[1] else None)
+
+
+def _wide(a):
+    """Half-precision arrays in float32 for the arithmetic (as torch accumulates them)."""
+    return a.astype("float32") if a.dtype.itemsize == 2 else a
 
 
 def _softmax_args(input, dim, dtype, name, stacklevel=3, implicit_ok=False):
@@ -126,6 +170,11 @@ class NllLoss(Op):
 
     def forward(ctx, logp, target, weight, reduction="mean", ignore_index=-100):
         xp = ctx.xp
+        if logp.ndim == 2 and weight is None and reduction == "mean" and target.size and logp.dtype.kind == "f" \
+                and logp.dtype.itemsize >= 4:
+            loss = _nll_mean_rows(ctx, logp, target, ignore_index)
+            if loss is not None:
+                return loss
         cls = 1 if logp.ndim > 1 else 0
         n_cls = logp.shape[cls]
         ignored = target == ignore_index
@@ -159,6 +208,25 @@ class NllLoss(Op):
         if ctx.reduction == "none" and ctx.cls == 1:
             g = g.reshape(g.shape[:1] + (1,) + tuple(g.shape[1:]))
         return g * coef, None, None
+
+
+def _nll_mean_rows(ctx, logp, target, ignore_index):
+    """The training-loop case, (N, C) log-probabilities with unweighted mean: the same numbers as the
+    general path with a few array calls. None when a target is out of range or ignored (the general
+    path raises or masks those)."""
+    xp = ctx.xp
+    n, c = logp.shape
+    lo, hi = int(target.min()), int(target.max())
+    if lo < 0 or hi >= c or lo <= ignore_index <= hi:
+        return None
+    rows = xp.arange(n)
+    total = logp.dtype.type(n)
+    coef = xp.zeros(logp.shape, logp.dtype)
+    coef[rows, target] = -logp.dtype.type(1) / total
+    ctx.coef = coef
+    ctx.reduction = "mean"
+    ctx.cls = 1
+    return -logp[rows, target].sum() / total
 
 
 def nll_loss_impl(input, target, weight=None, ignore_index=-100, reduction="mean"):

@@ -12,8 +12,12 @@ from .graph import AccumulateGrad, _FREED, FREED_MSG
 def _dependencies(roots):
     """For every node reachable from roots: how many edges lead into it."""
     deps = {}
-    stack = list(dict.fromkeys(roots))      # two outputs of one node are one root
-    seen = set(stack) if len(stack) > 1 else ()     # a root reached from another root; the rest: deps
+    if len(roots) == 1:
+        stack = list(roots)
+        seen = ()
+    else:
+        stack = list(dict.fromkeys(roots))      # two outputs of one node are one root
+        seen = set(stack)                       # a root reached from another root; the rest: deps
     while stack:
         for e in stack.pop().next_functions:
             if e is not None:
@@ -143,10 +147,11 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
     of leaves (all of them, or only `inputs`) are added into `.grad`."""
     buffers = {}        # node -> its gradient so far (a list of them for multi-output nodes)
     shared = set()      # ids of gradient tensors that must not become a leaf's .grad as they are
+    root_nodes = []
     for (node, nr), g in zip(roots, grads):
         shared.add(id(g))
         _add_grad(buffers, node, nr, g)
-    root_nodes = [r[0] for r in roots]
+        root_nodes.append(node)
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = bool(create_graph)
     try:
@@ -182,7 +187,10 @@ def _add_grad(buffers, node, nr, g):
 def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate):
     """Run every node reachable from the roots (Tensor.backward without `inputs`)."""
     deps = _dependencies(root_nodes)
-    ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
+    if len(root_nodes) == 1:
+        ready = [] if root_nodes[0] in deps else root_nodes
+    else:
+        ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
     pop = buffers.pop
     while ready:
         node = ready.pop()

@@ -56,6 +56,9 @@ class Node:
             raise RuntimeError(FREED_MSG)
         if s is None:
             return ()
+        if len(s) == 1:                 # the common cases without building a list
+            e = s[0]
+            return (e[1] if e[0] == 2 else _unpack(e, self),)
         return tuple([e[1] if e[0] == 2 else _unpack(e, self) for e in s])
 
     def _free(self):

@@ -297,12 +297,12 @@ class Optimizer:
         if not maximize and not weight_decay:
             return g
         out = self._buf(p, 0)
-        xp = p._device.xp
-        if weight_decay:
-            xp.multiply(_real(p._data), weight_decay, out=out)
-            (xp.subtract if maximize else xp.add)(out, g, out=out)
+        if maximize:
+            p._device.xp.negative(g, out=out)
         else:
-            xp.negative(g, out=out)
+            out[...] = g
+        if weight_decay:        # one rounding, as torch's grad.add(param, alpha=weight_decay)
+            p._device.backend.axpy(weight_decay, _real(p._data), out)
         return out
 
     @staticmethod

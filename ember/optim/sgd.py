@@ -48,8 +48,6 @@ class SGD(Optimizer):
                         g = tmp
                     else:
                         g = b
-                xp.multiply(g, -lr, out=tmp)
-                pd = _real(p._data)
-                pd += tmp
+                p._device.backend.axpy(-lr, g, _real(p._data), tmp)
                 p._bump()
         return loss

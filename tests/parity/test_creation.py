@@ -446,3 +446,16 @@ def test_factory_out_and_pin_errors_like_torch(fn):
             fn(m)
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1]
+
+
+def test_linspace_float32_rounds_like_torch():
+    """torch computes float32 points in float32 (endpoints and step rounded first): linspace(0, 2, 15)[7] is
+    0.99999994, not 1 - floor() of it (video clip sampling) depends on that."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        a, b = rng.uniform(-100, 100, 2)
+        if rng.random() < 0.3:
+            a, b = int(a), int(b)
+        n = int(rng.integers(2, 200))
+        np.testing.assert_array_equal(ember.linspace(a, b, n).numpy(), torch.linspace(a, b, n).numpy())
+    assert ember.linspace(0, 2, 15)[7].item() == torch.linspace(0, 2, 15)[7].item() < 1

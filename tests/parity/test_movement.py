@@ -404,6 +404,11 @@ ERROR_CASES = [
     lambda m, x: x.view(-1).zero_(),
     lambda m, x: x.zero_(),
     lambda m, x: x.detach().mul(1).t_().view(-1),
+    lambda m, x: x.flip(),
+    lambda m, x: m.flip(x),
+    lambda m, x: x.flip(dim=0),
+    lambda m, x: x.flip(dims=0),
+    lambda m, x: x.flip(0, dims=[1]),
 ]
 
 
@@ -466,3 +471,10 @@ def test_index_dtype_like_torch(op, dtype):
         except RuntimeError as e:
             return str(e)
     assert run(ember) == run(torch)
+
+
+def test_flip_dims_keyword():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    for kw in ({"dims": [1]}, {"dims": (0, 2)}, {"dims": [-1]}):
+        assert_same(ember.tensor(a).flip(**kw), torch.tensor(a).flip(**kw))
+        assert_same(ember.flip(ember.tensor(a), **kw), torch.flip(torch.tensor(a), **kw))

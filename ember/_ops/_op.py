@@ -107,8 +107,15 @@ class Op(Node):
             if out.dtype.kind in "fcV":
                 t._rg = True
                 t.grad_fn = ctx
-                if ctx._to_save:
-                    _save(ctx, inputs, arrays, (out,), (t,), dev)
+                save = ctx._to_save
+                if save:
+                    if len(save) == 1 and save[0] is out and len(arrays) == 1 and out is not arrays[0]:
+                        # a unary op saving only its own (new) output: exp, relu, tanh ...
+                        vc = t._vc = [0]
+                        ctx._saved = ((1, out, vc, 0, 0, dev),)
+                        ctx._to_save = None
+                    else:
+                        _save(ctx, inputs, arrays, (out,), (t,), dev)
             else:
                 _disconnect(ctx)
         return t

@@ -164,19 +164,33 @@ class Sub(Op):
         return g, (-g if ctx.alpha == 1 else g * (-ctx.alpha))
 
 
+# what a product with a Python scalar saves: the scalar itself, kept as `other` (a non-empty entry so
+# that the graph is still freed after backward, as torch's saved wrapped number is)
+_SCALAR_SAVED = ((2, None),)
+
+
 class Mul(Op):
+    _scalar_side = None     # 0 or 1: that operand is a Python scalar
+
     def forward(ctx, x, y):
         # keep only what the gradients need: with a scalar operand, the tensor side isn't needed
         if type(y) in _SCALARS:
-            ctx.save_for_backward(None, y)
+            ctx._scalar_side = 1
+            ctx.other = y
+            ctx._saved = _SCALAR_SAVED
         elif type(x) in _SCALARS:
-            ctx.save_for_backward(x, None)
+            ctx._scalar_side = 0
+            ctx.other = x
+            ctx._saved = _SCALAR_SAVED
         else:
             ctx.save_for_backward(x, y)
         x, y = promote(x, y)
         return ctx.xp.multiply(x, y)
 
     def backward(ctx, g):
+        side = ctx._scalar_side
+        if side is not None:
+            return (g * ctx.other, None) if side else (None, g * ctx.other)
         x, y = ctx.saved_tensors
         n = ctx._needs
         return (g * y if n[0] else None), (g * x if n[1] else None)

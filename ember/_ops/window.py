@@ -133,12 +133,30 @@ def im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups=1):
     if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(lo == 0 and hi == 0 for lo, hi in pads):
         return x.reshape((n, groups, c // groups, p))
     buf = padded(xp, x, pads, out, kernel, stride, dilation)
+    if nd == 2 and stride != (1, 1) and dilation == (1, 1):
+        return _strided_cols_cf(xp, buf, kernel, stride, out).reshape((n, groups, -1, p))
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     win = dev.backend.sliding_window_view(buf, span, axis=tuple(range(2, nd + 2)))   # (N, C, *P, *span)
     win = win[(slice(None),) * 2 + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out))
               + tuple(slice(None, None, d) for d in dilation)]
     order = (0, 1) + tuple(range(nd + 2, 2 * nd + 2)) + tuple(range(2, nd + 2))
     return xp.ascontiguousarray(win.transpose(order)).reshape((n, groups, -1, p))
+
+
+def _strided_cols_cf(xp, buf, kernel, stride, out):
+    """Channels-first cols (N, C, kh, kw, *out) of a strided 2-D conv from the stride phases of the
+    padded input: each phase (rows a::sh, columns b::sw) copied once, then every kernel offset is a
+    stride-1 slice of its phase, so the copies run over contiguous rows (ResNet's 7x7/2 stem: the
+    strided gather was half its time)."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    cols = xp.empty(buf.shape[:2] + (kh, kw, oh, ow), dtype=buf.dtype)
+    for a in range(min(sh, kh)):
+        for b in range(min(sw, kw)):
+            phase = xp.ascontiguousarray(buf[:, :, a::sh, b::sw])
+            for i in range(a, kh, sh):
+                for j in range(b, kw, sw):
+                    cols[:, :, i, j] = phase[:, :, i // sh:i // sh + oh, j // sw:j // sw + ow]
+    return cols
 
 
 def col2im(dev, cols, size, kernel, stride, pads, dilation):

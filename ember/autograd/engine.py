@@ -192,6 +192,8 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
     else:
         ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
     pop = buffers.pop
+    get = buffers.get
+    plain = not _anomaly[0]
     while ready:
         node = ready.pop()
         buf = pop(node, None)
@@ -206,8 +208,51 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
         elif type(node) is AccumulateGrad:
             if accumulate:
                 _accumulate_leaf(node, buf, create_graph, shared)
-        else:
+        elif not plain or node._hooked or node._n_out != 1 or node.device is not CPU:
             _run_node(node, buf, buffers, retain_graph, shared, deps, ready)
+        else:
+            # _run_node's common case inline (one output, no hooks, on the CPU): the per-node cost
+            # of the engine is most of a small graph's backward
+            saved = node._saved
+            if saved is _FREED:
+                raise RuntimeError(FREED_MSG)
+            grads_in = node.backward(buf)
+            if saved and not retain_graph:
+                node._saved = _FREED
+            edges = node.next_functions
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            n = len(edges)
+            if len(grads_in) != n:
+                grads_in = (grads_in + (None,) * n)[:n]
+            if n == 2:
+                g = grads_in[0]
+                if g is not None and g is grads_in[1]:
+                    shared.add(id(g))
+            elif n > 2:
+                _mark_repeats(grads_in, shared)
+            meta = node._meta
+            i = 0
+            for e in edges:
+                if e is not None:
+                    c = e[0]
+                    g = grads_in[i]
+                    if g is not None:
+                        if meta is not None:            # None: nodes made outside Op.apply (CopySlices ...)
+                            m = meta[i]
+                            a = g._data
+                            if m is not None and (a.shape != m[0] or a.dtype is not m[1] or len(m) > 2):
+                                g = _fit(node, grads_in, g, m)
+                        if c._n_out == 1:
+                            b = get(c)
+                            buffers[c] = g if b is None else b + g
+                        else:
+                            _add_grad(buffers, c, e[1], g)
+                    d = deps[c] - 1
+                    deps[c] = d
+                    if d == 0:
+                        ready.append(c)
+                i += 1
 
 
 def _accumulate_leaf(node, g, create_graph, shared):

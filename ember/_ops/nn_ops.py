@@ -338,11 +338,11 @@ def _rrelu(input, lower, upper, training, inplace, generator=None):
         return dev.call(_rrelu, input, lower, upper, training, inplace, generator)
     if not training:
         return leaky_relu_impl(input, (lower + upper) / 2, inplace, "RreluWithNoiseBackward0")
-    from ..random import _gen
+    from ..random import rrelu_slopes
     x = input._data
     xp = input._device.xp
-    r = xp.asarray(_gen(generator).uniform(lower, upper, x.shape))
-    slope = xp.where(x >= 0, 1.0, r)
+    # torch draws one slope per element <= 0, in element order; the others keep slope 1
+    slope = xp.asarray(rrelu_slopes(input._device, dev.backend.asnumpy(x), lower, upper, generator))
     return _inplace_or(input, piecewise(input, x * slope, slope, "RreluWithNoiseBackward0"), inplace)
 
 
@@ -419,9 +419,22 @@ def _check_p(p):
 
 
 def _keep_mask(input, p, shape, generator=None):
-    from ..random import _gen
-    xp = input._device.xp
-    return xp.asarray(_gen(generator).random(shape) >= p)
+    """torch's dropout noise: bernoulli_(1 - p) on a tensor of `shape`, from the input device's stream."""
+    from ..random import bernoulli_mask
+    return input._device.xp.asarray(bernoulli_mask(input._device, shape, 1.0 - p, generator))
+
+
+def _opmath(dt):
+    """The dtype torch does a reduced-float tensor's arithmetic with a Python scalar in."""
+    return "float32" if dt.name in ("float16", "bfloat16") else dt
+
+
+def _scalar_op(x, op, scalar, dt, xp):
+    """x (op) scalar as torch computes a tensor-scalar op in place: in opmath, rounded to dt. (torch's
+    mul and div kernels take the scalar in opmath; add rounds it to the tensor's dtype first.)"""
+    w = _opmath(dt)
+    s = xp.asarray(scalar, dtype=dt if op is xp.add else w)
+    return op(x.astype(w), s.astype(w)).astype(dt)
 
 
 def _mask_shape(input, feature):
@@ -436,12 +449,14 @@ def dropout_impl(input, p=0.5, training=True, inplace=False, feature=False):
     if dev is not CPU and dev.needs_switch():
         return dev.call(dropout_impl, input, p, training, inplace, feature)
     _check_p(p)
-    if not training or p == 0:
+    if not training or p == 0 or input.numel() == 0:
         return input
-    dt = input._data.dtype
-    keep = _keep_mask(input, p, _mask_shape(input, feature))
-    mask = keep.astype(dt) * (0.0 if p == 1 else 1.0 / (1.0 - p))
-    return _inplace_or(input, input * _const(mask.astype(dt), input), inplace)
+    dt, xp = input._data.dtype, dev.xp
+    if p == 1:
+        return _inplace_or(input, input * _const(xp.zeros((), dt), input), inplace)
+    noise = _keep_mask(input, p, _mask_shape(input, feature)).astype(dt)
+    noise = _scalar_op(noise, xp.true_divide, 1.0 - p, dt, xp)            # noise.div_(1 - p)
+    return _inplace_or(input, input * _const(noise, input), inplace)
 
 
 def alpha_dropout_impl(input, p=0.5, training=False, inplace=False, feature=False):
@@ -449,17 +464,18 @@ def alpha_dropout_impl(input, p=0.5, training=False, inplace=False, feature=Fals
     if dev is not CPU and dev.needs_switch():
         return dev.call(alpha_dropout_impl, input, p, training, inplace, feature)
     _check_p(p)
-    if not training or p == 0:
+    if not training or p == 0 or input.numel() == 0:
         return input
-    dt = input._data.dtype
+    dt, xp = input._data.dtype, dev.xp
     if p == 1:
-        return _inplace_or(input, input * _const(input._device.xp.zeros((), dt), input), inplace)
-    keep = _keep_mask(input, p, _mask_shape(input, feature)).astype(dt)
+        return _inplace_or(input, input * _const(xp.zeros((), dt), input), inplace)
+    noise = _keep_mask(input, p, _mask_shape(input, feature)).astype(dt)
     alpha = 1.7580993408473766
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = (keep - 1) * (alpha * a) + alpha * a * p
-    out = input * _const((keep * a).astype(dt), input) + _const(b.astype(dt), input)
-    return _inplace_or(input, out, inplace)
+    b = _scalar_op(_scalar_op(noise, xp.add, -1, dt, xp), xp.multiply, alpha * a, dt, xp)
+    b = _scalar_op(b, xp.add, alpha * a * p, dt, xp)
+    noise = _scalar_op(noise, xp.multiply, a, dt, xp)
+    return _inplace_or(input, input * _const(noise, input) + _const(b, input), inplace)
 
 
 def dropout(input, p, train):

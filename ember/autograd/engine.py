@@ -106,8 +106,7 @@ def _accumulate(var, g, create_graph, shared):
     if old is None:
         if create_graph:
             var._grad = g
-        elif id(g) not in shared and g.grad_fn is None and a.flags.c_contiguous \
-                and getattr(a.flags, "writeable", True) and _exclusive(g):   # CuPy's flags: no writeable
+        elif id(g) not in shared and g.grad_fn is None and _fresh_layout(a.flags) and _exclusive(g):
             var._grad = Tensor._wrap(a, g._device)          # a fresh gradient nobody else holds: keep it
         else:
             var._grad = Tensor._wrap(a.copy(), g._device)    # .grad must not alias another tensor
@@ -119,6 +118,11 @@ def _accumulate(var, g, create_graph, shared):
     if post:
         for h in list(post.values()):
             h(var)
+
+
+def _fresh_layout(flags):
+    """C-contiguous and writeable (CuPy's flags have no `writeable`)."""
+    return flags.c_contiguous and getattr(flags, "writeable", True)
 
 
 def _exclusive(g):

@@ -104,12 +104,21 @@ def _pool_bytes(stat, d):
 
 
 def manual_seed(seed):
+    """Seed the current CUDA device's stream (ember draws CUDA randoms on the host, one stream per device)."""
+    from ..random import seed_cuda_streams
+    seed_cuda_streams(seed, current_device())
     cp = _cupy()
     if cp is not None:
         cp.random.seed(int(seed) & 0xFFFFFFFF)
 
 
-manual_seed_all = manual_seed
+def manual_seed_all(seed):
+    """Seed every CUDA device's stream."""
+    from ..random import seed_cuda_streams
+    seed_cuda_streams(seed)
+    cp = _cupy()
+    if cp is not None:
+        cp.random.seed(int(seed) & 0xFFFFFFFF)
 
 
 def init():

@@ -229,10 +229,10 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     dev = logits._device
     if dev is not CPU and dev.needs_switch():
         return dev.call(gumbel_softmax, logits, tau, hard, eps, dim)
-    from ..random import _gen
+    from .._factory import empty_like
     xp = logits._device.xp
-    e = xp.asarray(_gen(None).exponential(1.0, logits.shape)).astype(logits._data.dtype)
-    y = softmax((logits + _const(-xp.log(e), logits)) / tau, dim)
+    e = empty_like(logits, memory_format=ember.contiguous_format).exponential_()   # torch draws Exp(1) noise
+    y = softmax((logits + _const(-xp.log(e._data), logits)) / tau, dim)
     if not hard:
         return y
     d = dim % builtins.max(logits.ndim, 1)

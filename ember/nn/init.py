@@ -1,5 +1,6 @@
 """Weight initialisation (ember.nn.init ~ torch.nn.init). Every function fills a tensor in place
-under no_grad with ember's random generator and returns it."""
+under no_grad and returns it; the random ones make torch's sampler calls in torch's order, so after
+the same manual_seed they give torch's values."""
 import math
 import warnings
 
@@ -7,7 +8,6 @@ import numpy as np
 
 from .._device import CPU
 from ..autograd.grad_mode import no_grad
-from ..random import _gen
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -26,11 +26,6 @@ def _write(tensor, arr):
         tensor._data[...] = a if dev is CPU else dev.xp.asarray(a)
         tensor._bump()
     return tensor
-
-
-def _current(tensor):
-    a = tensor._device.backend.asnumpy(tensor._data)
-    return a.astype(np.float64) if a.dtype.kind in "fV" else a
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -73,51 +68,62 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _sample_dtype(tensor):
-    """Draw in float64 only for float64 tensors: float32 draws are ~2x faster and half the memory."""
-    return np.float64 if tensor._data.dtype == np.float64 else np.float32
-
-
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    u = _gen(generator).random(tuple(tensor.shape), dtype=_sample_dtype(tensor))
-    u *= b - a
-    u += a
-    return _write(tensor, u)
-
-
-def _normal(shape, mean, std, generator, dtype):
-    z = _gen(generator).standard_normal(shape, dtype=dtype)
-    z *= std
-    z += mean
-    return z
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _normal(tuple(tensor.shape), mean, std, generator, _sample_dtype(tensor)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal samples restricted to [a, b], by rejection as torch draws them: when [a, b] holds more
+    than 30% of the mass, whole-tensor normal redraws replace the samples outside; otherwise uniform
+    proposals on [a, b], each accepted with probability pdf / pdf(mode)."""
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    shape = tuple(tensor.shape)
-    if hi - lo > 0.2:
-        # rejection sampling: the same distribution as the inverse-CDF method, without erfinv
-        dt = _sample_dtype(tensor)
-        v = _normal(shape, mean, std, generator, dt).reshape(-1)
-        bad = np.flatnonzero((v < a) | (v > b))
-        while bad.size:
-            v[bad] = _normal((bad.size,), mean, std, generator, dt)
-            bad = bad[(v[bad] < a) | (v[bad] > b)]
-        return _write(tensor, v.reshape(shape))
-    u = _gen(generator).uniform(2 * lo - 1, 2 * hi - 1, shape)
-    from .._device import CPU
-    v = CPU.backend.special().erfinv(u) * (std * math.sqrt(2.0)) + mean
-    return _write(tensor, np.clip(v, a, b))
+    from .. import empty_like, where
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a, device="cpu").item(), tensor.new_tensor(b, device="cpu").item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                result = where(mask, empty_like(result).normal_(mean, std, generator=generator), result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(x):
+            return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        candidates = empty_like(tensor)
+        accept_buf = empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        log_density(candidates)
+        pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = where(pending, candidates, result)
+                log_density(candidates)
+                pending = where(pending, accept_buf.uniform_(generator=generator).log_().gt(candidates), pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+        return tensor
 
 
 def constant_(tensor, val):
@@ -156,7 +162,8 @@ def dirac_(tensor, groups=1):
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * std            # torch's order of operations, so the bound is the same float
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -166,7 +173,8 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
-    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+    fan = _calculate_correct_fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -189,28 +197,35 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    from .. import diag, linalg
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _gen(generator).standard_normal((rows, cols))
-    if rows < cols:
-        flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q = q * np.sign(np.diag(r))
-    if rows < cols:
-        q = q.T
-    return _write(tensor, (gain * q).reshape(tuple(tensor.shape)))
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        if rows < cols:
+            flat = flat.t()
+        q, r = linalg.qr(flat)
+        q = q * diag(r, 0).sign()          # Q made uniform (Mezzadri), as torch
+        if rows < cols:
+            q = q.t()
+        tensor.view_as(q).copy_(q)
+        tensor.mul_(gain)
+    return tensor
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Normal(0, std) entries, then ceil(sparsity * rows) zeros per column at rows picked by randperm
+    (drawn from the default generator, as torch does)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    from .. import randperm
     rows, cols = tuple(tensor.shape)
     n_zeros = int(math.ceil(sparsity * rows))
-    g = _gen(generator)
-    arr = std * g.standard_normal((rows, cols))
-    for c in range(cols):
-        arr[g.permutation(rows)[:n_zeros], c] = 0
-    return _write(tensor, arr)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            tensor[randperm(rows)[:n_zeros], c] = 0
+    return tensor
 
 
 def _deprecated(fn):

@@ -507,3 +507,18 @@ def test_custom_autograd_function_on_cuda():
     assert y.is_cuda
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 6.0])
+
+
+def test_cuda_manual_seed_seeds_the_device_stream_only():
+    """ember.cuda.manual_seed / manual_seed_all seed the CUDA streams (kept apart from the CPU stream, as torch)."""
+    import ember
+    ember.manual_seed(0)
+    cpu_next = ember.rand(3).tolist()
+    ember.manual_seed(0)
+    ember.cuda.manual_seed(7)
+    a = ember.randn(5, device="cuda").cpu().tolist()
+    assert ember.rand(3).tolist() == cpu_next       # drawing on the GPU left the CPU stream where it was
+    ember.cuda.manual_seed_all(7)
+    assert ember.randn(5, device="cuda").cpu().tolist() == a
+    ember.cuda.manual_seed(8)
+    assert ember.randn(5, device="cuda").cpu().tolist() != a

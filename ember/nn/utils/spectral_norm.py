@@ -3,7 +3,6 @@ import numpy as np
 
 from ..._device import CPU
 from ..._tensor import Tensor
-from ...random import _gen
 
 __all__ = ["spectral_norm", "remove_spectral_norm", "SpectralNorm"]
 
@@ -77,9 +76,9 @@ class SpectralNorm:
         weight = module._parameters[name]
         mat = fn.reshape_weight_to_matrix(weight.detach())
         h, w = mat.shape
-        g = _gen(None)
-        u = ember.tensor(_normalize(g.standard_normal(h), eps), dtype=weight.dtype, device=weight.device)
-        v = ember.tensor(_normalize(g.standard_normal(w), eps), dtype=weight.dtype, device=weight.device)
+        with ember.no_grad():       # torch's draws: normal_ on new tensors shaped like the matrix's sides
+            u = ember.nn.functional.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=eps)
+            v = ember.nn.functional.normalize(weight.new_empty(w).normal_(0, 1), dim=0, eps=eps)
         delattr(module, name)
         module.register_parameter(name + "_orig", weight)
         setattr(module, name, weight.detach())

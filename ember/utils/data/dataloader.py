@@ -183,6 +183,7 @@ class _BaseDataLoaderIter:
         self._fetcher_factory = FetcherFactory(loader._iterable, loader._auto_collation, loader.collate_fn,
                                                loader.drop_last)
         self._sampler_iter = iter(self._index_sampler)
+        self._base_seed = _seed_from(loader.generator)     # drawn by every iterator, as torch's (workers or not)
         self._yielded = 0
         self._len = None
         try:
@@ -248,7 +249,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._done_event = ctx.Event()
         self._index_queues = []
         self._workers = []
-        base_seed = _seed_from(loader.generator)
+        base_seed = self._base_seed
         for i in range(n):
             iq = ctx.Queue()
             iq.cancel_join_thread()

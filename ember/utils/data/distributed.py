@@ -1,35 +1,16 @@
 """DistributedSampler: each rank's share of a dataset's indices, as torch.utils.data.distributed."""
 import math
 
-import numpy as np
-
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
 
 
 def torch_randperm(n, seed):
-    """torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist(), bit for bit.
-
-    PyTorch's CPU generator is an MT19937 seeded with the low 32 bits of the seed (NumPy's MT19937 with
-    legacy seeding produces the same stream); its randperm swaps r[i] with r[i + x % (n - i)] for each
-    draw x. ember.randperm uses NumPy's PCG64 stream, so the sampler computes torch's permutation here to
-    hand every rank exactly the indices PyTorch would."""
-    mt = np.random.MT19937()
-    mt._legacy_seeding(seed & 0xFFFFFFFF)
-    if n < 2:
-        return list(range(n))
-    span = np.arange(n, 1, -1, dtype=np.uint64)                   # n - i for i = 0 .. n-2
-    if n < 0xFFFFFFFF // 20:
-        draws = mt.random_raw(n - 1).astype(np.uint64)
-    else:                                                          # 64-bit draws: high word first
-        raw = mt.random_raw(2 * (n - 1)).astype(np.uint64)
-        draws = (raw[0::2] << np.uint64(32)) | raw[1::2]
-    targets = (draws % span + np.arange(n - 1, dtype=np.uint64)).tolist()
-    r = list(range(n))
-    for i, j in enumerate(targets):
-        r[i], r[j] = r[j], r[i]
-    return r
+    """torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist(): ember's randperm is
+    PyTorch's, so this is the permutation PyTorch's DistributedSampler hands out for that seed."""
+    from ... import Generator, randperm
+    return randperm(n, generator=Generator().manual_seed(seed)).tolist()
 
 
 class DistributedSampler(Sampler):

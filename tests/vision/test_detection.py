@@ -544,7 +544,7 @@ def test_weights_enums_and_registry():
     assert detection.FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1.meta["num_params"] == 43712278
 
     names = set(models.list_models(module=detection))
-    assert names == set(gen.BUILDERS)
+    assert set(gen.BUILDERS) <= names      # the R-CNN family (the single-stage detectors: test_single_stage.py)
     assert models.get_model_weights("maskrcnn_resnet50_fpn") is detection.MaskRCNN_ResNet50_FPN_Weights
     m = models.get_model("fasterrcnn_resnet50_fpn", weights=None, weights_backbone=None, num_classes=4)
     assert isinstance(m, detection.FasterRCNN) and m.roi_heads.box_predictor.cls_score.out_features == 4

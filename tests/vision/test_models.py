@@ -163,17 +163,25 @@ def test_weights_transforms_preprocess_image_tensor():
 
 def test_registry():
     names = models.list_models()
-    assert len(names) == 48 and names == sorted(names)
+    assert len(names) == 59 and names == sorted(names)
     detection = models.list_models(module=models.detection)
     assert detection == ["fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_fpn",
-                         "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "keypointrcnn_resnet50_fpn",
-                         "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"]
+                         "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fcos_resnet50_fpn",
+                         "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
+                         "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "ssd300_vgg16",
+                         "ssdlite320_mobilenet_v3_large"]     # torchvision 0.29's 12
+    segmentation = models.list_models(module=models.segmentation)
+    assert segmentation == ["deeplabv3_mobilenet_v3_large", "deeplabv3_resnet101", "deeplabv3_resnet50",
+                            "fcn_resnet101", "fcn_resnet50", "lraspp_mobilenet_v3_large"]
     assert {"resnet18", "vgg16", "inception_v3", "efficientnet_b0", "mobilenet_v3_large"} <= set(names)
     assert models.list_models(include="resnet*") == ["resnet101", "resnet152", "resnet18", "resnet34", "resnet50"]
     assert models.list_models(include=["vgg1?"], exclude="vgg13*") == ["vgg11", "vgg16", "vgg19"]
-    assert models.list_models(module=models) == [n for n in names if n not in detection]   # torchvision's split
+    assert models.list_models(module=models) == [n for n in names if n not in detection + segmentation]
     assert models.get_weight("MaskRCNN_ResNet50_FPN_Weights.COCO_V1") is \
         models.detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1
+    for name in ("SSD300_VGG16_Weights.COCO_V1", "FCOS_ResNet50_FPN_Weights.COCO_V1",
+                 "DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1"):
+        assert models.get_weight(name).url.startswith("https://download.pytorch.org/models/")
     assert models.get_model_weights("resnet18") is ResNet18_Weights
     assert models.get_model_weights(models.squeezenet1_1) is SqueezeNet1_1_Weights
     assert models.get_weight("ResNet50_Weights.IMAGENET1K_V2") is models.ResNet50_Weights.IMAGENET1K_V2

@@ -95,7 +95,9 @@ BUILTIN_MODELS = {}
 
 # the modules whose builders make up the registry (imported by ember.vision.models)
 _MODULES = ("alexnet", "vgg", "resnet", "squeezenet", "densenet", "inception", "googlenet", "mobilenetv2",
-            "mobilenetv3", "efficientnet", "detection.faster_rcnn", "detection.mask_rcnn", "detection.keypoint_rcnn")
+            "mobilenetv3", "efficientnet", "detection.faster_rcnn", "detection.mask_rcnn", "detection.keypoint_rcnn",
+            "detection.retinanet", "detection.fcos", "detection.ssd", "detection.ssdlite",
+            "segmentation.fcn", "segmentation.deeplabv3", "segmentation.lraspp")
 
 
 def register_model(name=None):

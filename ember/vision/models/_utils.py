@@ -1,9 +1,11 @@
-"""Helpers shared by the model builders: channel rounding, kwargs overriding and the
-pre-0.13 ``pretrained=`` interface."""
+"""Helpers shared by the model builders: channel rounding, kwargs overriding, the pre-0.13
+``pretrained=`` interface and IntermediateLayerGetter (a network's inner feature maps)."""
 import functools
 import inspect
 import warnings
+from collections import OrderedDict
 
+from ... import nn
 from ._api import WeightsEnum
 from ._meta import _IMAGENET_CATEGORIES
 
@@ -114,3 +116,35 @@ def _load_weights(model, weights, progress):
     """Fetch ``weights`` (verifying the hash in the file name) and load them into ``model``."""
     model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """The children of ``model`` up to the last one named in ``return_layers``, run in order;
+    ``forward`` returns an OrderedDict of the outputs of the children named in ``return_layers``,
+    under the names given there. Only direct children can be returned, and they must be used
+    in the order in which they were registered."""
+
+    _version = 2
+
+    def __init__(self, model, return_layers):
+        if not set(return_layers).issubset(name for name, _ in model.named_children()):
+            raise ValueError("return_layers are not present in model")
+        orig_return_layers = return_layers
+        return_layers = {str(k): str(v) for k, v in return_layers.items()}
+        wanted = set(return_layers)
+        layers = OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            wanted.discard(name)
+            if not wanted:
+                break
+        super().__init__(layers)
+        self.return_layers = orig_return_layers
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out

@@ -1,9 +1,12 @@
-"""Anchor boxes for every location of every feature map (Faster R-CNN's RPN)."""
+"""Anchor boxes for every location of every feature map: AnchorGenerator (the R-CNNs, RetinaNet,
+FCOS) and SSD's DefaultBoxGenerator."""
+import math
+
 import ember
 from .... import nn
 from ._utils import _assert
 
-__all__ = ["AnchorGenerator"]
+__all__ = ["AnchorGenerator", "DefaultBoxGenerator"]
 
 
 class AnchorGenerator(nn.Module):
@@ -63,3 +66,80 @@ class AnchorGenerator(nn.Module):
         self.set_cell_anchors(dtype, device)
         per_level = self.grid_anchors(grid_sizes, strides)
         return [ember.cat(per_level) for _ in image_list.image_sizes]
+
+
+class DefaultBoxGenerator(nn.Module):
+    """SSD's default boxes. Feature map ``k`` gets, at every cell centre, two squares (sides
+    ``s_k`` and ``sqrt(s_k * s_{k+1})``) and a pair of boxes ``(s_k sqrt(r), s_k / sqrt(r))`` and
+    its transpose for every ``r`` in ``aspect_ratios[k]``; sizes are fractions of the image.
+
+    ``scales`` (one per map plus one) default to evenly spaced values from ``min_ratio`` to
+    ``max_ratio`` followed by 1.0. ``steps`` (pixels per cell of each map) place the cell centres;
+    without them the grid of the map itself is used. ``clip`` clamps the widths/heights to
+    ``[0, 1]``. ``forward(image_list, feature_maps)`` returns one ``(sum_k H_k W_k A_k, 4)`` tensor
+    of ``(x1, y1, x2, y2)`` pixel boxes per image."""
+
+    def __init__(self, aspect_ratios, min_ratio=0.15, max_ratio=0.9, scales=None, steps=None, clip=True):
+        super().__init__()
+        if steps is not None and len(aspect_ratios) != len(steps):
+            raise ValueError("aspect_ratios and steps should have the same length")
+        self.aspect_ratios = aspect_ratios
+        self.steps = steps
+        self.clip = clip
+        num_outputs = len(aspect_ratios)
+        if scales is not None:
+            self.scales = scales
+        elif num_outputs > 1:
+            span = max_ratio - min_ratio
+            self.scales = [min_ratio + span * k / (num_outputs - 1.0) for k in range(num_outputs)] + [1.0]
+        else:
+            self.scales = [min_ratio, max_ratio]
+        self._wh_pairs = self._generate_wh_pairs(num_outputs)
+
+    def _generate_wh_pairs(self, num_outputs, dtype=ember.float32, device=ember.device("cpu")):
+        """The ``(w, h)`` of every default box of each map, as fractions of the image."""
+        pairs = []
+        for k in range(num_outputs):
+            s_k = self.scales[k]
+            s_between = math.sqrt(self.scales[k] * self.scales[k + 1])
+            wh = [[s_k, s_k], [s_between, s_between]]
+            for ratio in self.aspect_ratios[k]:
+                root = math.sqrt(ratio)
+                wh += [[s_k * root, s_k / root], [s_k / root, s_k * root]]
+            pairs.append(ember.as_tensor(wh, dtype=dtype, device=device))
+        return pairs
+
+    def num_anchors_per_location(self):
+        return [2 + 2 * len(r) for r in self.aspect_ratios]
+
+    def _grid_default_boxes(self, grid_sizes, image_size, dtype=ember.float32):
+        """``(cx, cy, w, h)`` of all default boxes, relative to the image, map by map, cells
+        row-major and boxes innermost."""
+        boxes = []
+        for k, (rows, cols) in enumerate(grid_sizes):
+            if self.steps is not None:
+                cells_x, cells_y = image_size[1] / self.steps[k], image_size[0] / self.steps[k]
+            else:
+                cells_y, cells_x = rows, cols
+            centres_x = ((ember.arange(0, cols) + 0.5) / cells_x).to(dtype=dtype)
+            centres_y = ((ember.arange(0, rows) + 0.5) / cells_y).to(dtype=dtype)
+            grid_y, grid_x = ember.meshgrid(centres_y, centres_x, indexing="ij")
+            num_boxes = len(self._wh_pairs[k])
+            centres = ember.stack((grid_x.reshape(-1), grid_y.reshape(-1)) * num_boxes, dim=-1).reshape(-1, 2)
+            wh = self._wh_pairs[k].clamp(min=0, max=1) if self.clip else self._wh_pairs[k]
+            boxes.append(ember.cat((centres, wh.repeat(rows * cols, 1)), dim=1))
+        return ember.cat(boxes, dim=0)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(aspect_ratios={self.aspect_ratios}, clip={self.clip}, "
+                f"scales={self.scales}, steps={self.steps})")
+
+    def forward(self, image_list, feature_maps):
+        grid_sizes = [tuple(f.shape[-2:]) for f in feature_maps]
+        image_size = image_list.tensors.shape[-2:]
+        dtype, device = feature_maps[0].dtype, feature_maps[0].device
+        relative = self._grid_default_boxes(grid_sizes, image_size, dtype=dtype).to(device)
+        image_wh = ember.tensor([image_size[1], image_size[0]], device=device)
+        centres, half_wh = relative[:, :2], 0.5 * relative[:, 2:]
+        return [ember.cat([(centres - half_wh) * image_wh, (centres + half_wh) * image_wh], -1)
+                for _ in image_list.image_sizes]

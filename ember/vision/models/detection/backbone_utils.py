@@ -1,47 +1,14 @@
 """Classification networks turned into multi-level feature extractors with an FPN on top."""
 import warnings
-from collections import OrderedDict
 
 from .... import nn
 from ...ops import misc as misc_nn_ops
 from ...ops.feature_pyramid_network import ExtraFPNBlock, FeaturePyramidNetwork, LastLevelMaxPool  # noqa: F401
 from .. import mobilenet, resnet
 from .._api import get_model_weights
-from .._utils import handle_legacy_interface
+from .._utils import IntermediateLayerGetter, handle_legacy_interface
 
 __all__ = ["BackboneWithFPN", "IntermediateLayerGetter", "mobilenet_backbone", "resnet_fpn_backbone"]
-
-
-class IntermediateLayerGetter(nn.ModuleDict):
-    """The children of ``model`` up to the last one named in ``return_layers``, run in order;
-    ``forward`` returns an OrderedDict of the outputs of the children named in ``return_layers``,
-    under the names given there. Only direct children can be returned, and they must be used
-    in the order in which they were registered."""
-
-    _version = 2
-
-    def __init__(self, model, return_layers):
-        if not set(return_layers).issubset(name for name, _ in model.named_children()):
-            raise ValueError("return_layers are not present in model")
-        orig_return_layers = return_layers
-        return_layers = {str(k): str(v) for k, v in return_layers.items()}
-        wanted = set(return_layers)
-        layers = OrderedDict()
-        for name, module in model.named_children():
-            layers[name] = module
-            wanted.discard(name)
-            if not wanted:
-                break
-        super().__init__(layers)
-        self.return_layers = orig_return_layers
-
-    def forward(self, x):
-        out = OrderedDict()
-        for name, module in self.items():
-            x = module(x)
-            if name in self.return_layers:
-                out[self.return_layers[name]] = x
-        return out
 
 
 class BackboneWithFPN(nn.Module):

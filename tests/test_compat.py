@@ -113,3 +113,58 @@ def test_install_in_process(tmp_path):
 def test_install_after_real_torch_refuses(tmp_path):
     r = run(["-c", "import torch, ember.compat; ember.compat.install()"], cwd=tmp_path)
     assert r.returncode == 1 and "was imported before ember.compat.install()" in r.stderr
+
+
+TRAINING = textwrap.dedent("""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    x = torch.randn(96, 1, 12, 12)
+    y = torch.randint(0, 4, (96,))
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 6, 3, padding=1)
+            self.bn = nn.BatchNorm2d(6)
+            self.drop = nn.Dropout(0.25)
+            self.fc = nn.Linear(6 * 6 * 6, 4)
+
+        def forward(self, t):
+            t = F.max_pool2d(F.relu(self.bn(self.conv(t))), 2)
+            return self.fc(self.drop(t.flatten(1)))
+
+
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    for epoch in range(3):
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = F.cross_entropy(net(xb), yb)
+            loss.backward()
+            opt.step()
+        print(loss.item(), net.conv.weight.flatten()[0].item(), net.fc.bias.sum().item())
+    net.eval()
+    print(net(x[:8]).argmax(1).tolist())
+""")
+
+
+@needs_torch
+def test_seeded_training_gives_torchs_numbers(tmp_path):
+    """The same seeded program (data from randn/randint, init, shuffled batches, dropout, momentum SGD) under torch
+    and under ember draws the same random numbers, so it ends with the same losses and weights (to float32 noise)."""
+    script = tmp_path / "train.py"
+    script.write_text(TRAINING)
+    ours = run(["-m", "ember.compat", str(script)], tmp_path)
+    theirs = run([str(script)], tmp_path)
+    assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr + theirs.stderr
+    e_lines, t_lines = ours.stdout.splitlines(), theirs.stdout.splitlines()
+    assert len(e_lines) == len(t_lines) == 4
+    for e, t in zip(e_lines[:3], t_lines[:3]):
+        assert [float(v) for v in e.split()] == pytest.approx([float(v) for v in t.split()], rel=1e-4, abs=1e-5)
+    assert e_lines[3] == t_lines[3]

@@ -145,7 +145,14 @@ def _chunked(fn, x):
     return out.reshape(x.shape)
 
 
+# below this many elements `math` itself (libm, by definition right) is cheaper than any vectorised route
+_SMALL = 64
+
+
 def log1p(x):
+    x = np.asarray(x, np.float64)
+    if x.size < _SMALL:
+        return _per_element(math.log1p, x)
     return _chunked(_checked_method("log1p", _fdlibm_log1p, math.log1p), x)
 
 
@@ -153,6 +160,8 @@ def _make(name, np_fn, math_fn):
     """NumPy's own function where it already is libm's (it agrees on every probe input), else the
     long double rounding with libm for the undecided few."""
     def fn(x):
+        if np.size(x) < _SMALL:
+            return _per_element(math_fn, np.asarray(x, np.float64))
         if _checked.get(name + "/numpy") is None:
             _checked_method(name + "/numpy", np_fn, math_fn)
         if _checked[name + "/numpy"]:

@@ -36,11 +36,15 @@ def uniform(eng, n, dtype, low, high):
     """uniform_(low, high): float64 in double arithmetic, the other float types in float32 then
     rounded; a sample that rounds up to `high` becomes `low`."""
     dtype = np.dtype(dtype)
+    # with low == 0 the fused u * (high - low) + low is the plain product (one rounding either way):
+    # rand() and uniform_(0, b) skip the exact-FMA emulation
     if dtype == _F64:
-        v = fma64(unit_double(eng, n), high - low, low)
+        u = unit_double(eng, n)
+        v = u * float(high) if low == 0 else fma64(u, high - low, low)
         return np.where(v == high, low, v)
     lo, hi = np.float32(low), np.float32(high)
-    v = fma32(unit_float(eng, n), hi - lo, lo).astype(dtype)
+    u = unit_float(eng, n)
+    v = (u * hi if lo == 0 else fma32(u, hi - lo, lo)).astype(dtype)
     high_s, low_s = np.array(high).astype(dtype), np.array(low).astype(dtype)
     return np.where(v == high_s, low_s, v)
 
@@ -77,7 +81,15 @@ def _box_muller_double(u, mean, std):
     radius = np.sqrt(-2.0 * _libm.log(1.0 - blocks[:, :8]))
     theta = (2.0 * math.pi) * blocks[:, 8:]
     out = np.concatenate([radius * _libm.cos(theta), radius * _libm.sin(theta)], axis=1).reshape(-1)
-    return out + 0.0 if std == 1 and mean == 0 else fma64(out, std, mean)
+    return _scaled(out, std, mean)
+
+
+def _scaled(x, std, mean):
+    """fma(x, std, mean) in float64; with mean 0 that is the plain product (+ 0.0: a -0 product is +0
+    after the fused add too), which skips the exact-FMA emulation."""
+    if mean == 0:
+        return (x if std == 1 else x * float(std)) + 0.0
+    return fma64(x, std, mean)
 
 
 def standard_normal_pairs(eng, n):
@@ -108,7 +120,7 @@ def standard_normal_pairs(eng, n):
 def normal_scalar_path(eng, n, mean, std):
     """normal_ of a small (< 16 elements) or non-contiguous tensor: the scalar sampler, in double
     (the caller rounds to the tensor's dtype)."""
-    return fma64(standard_normal_pairs(eng, n), std, mean)
+    return _scaled(standard_normal_pairs(eng, n), std, mean)
 
 
 # ---- integers ------------------------------------------------------------------------------------

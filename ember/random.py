@@ -27,6 +27,7 @@ from . import _random_kernels as _k
 from ._device import CPU, transfer
 from ._mt19937 import MT19937
 from ._tensor import Tensor
+from . import _factory
 from ._factory import factory_kwargs
 
 _wrap = Tensor._wrap
@@ -177,13 +178,18 @@ def _memory_order(shape, strides):
     return sorted(range(len(shape)), key=lambda d: -abs(strides[d]) if shape[d] != 1 else 0)
 
 
+def _check_inplace(t):
+    global _check_inplace
+    from ._ops._registry import check_inplace as _check_inplace   # imported once (ops load after this module)
+    _check_inplace(t)
+
+
 def _write(self, samples):
     """Write flat `samples`, given in PyTorch's iteration order over self's memory, into self."""
     dev = self._device
     if dev is not CPU and dev.needs_switch():
         return dev.call(_write, self, samples)
-    from ._ops._registry import check_inplace
-    check_inplace(self)
+    _check_inplace(self)
     a = self._data
     if a.flags.c_contiguous:
         arr = samples.reshape(a.shape)
@@ -383,18 +389,15 @@ def rrelu_slopes(device, x, lower, upper, generator=None):
 
 # ---- sampling functions ----------------------------------------------------------------------------
 def _empty(shape, dtype, device):
-    from ._factory import empty
-    return empty(shape, dtype=dtype, device=device)
+    return _factory.empty(shape, dtype=dtype, device=device)
 
 
 def _done(t, requires_grad):
-    from ._factory import _finish
-    return _finish(t, requires_grad)
+    return _factory._finish(t, requires_grad)
 
 
 def _shape(size, kw, fn):
-    from ._factory import _sizes
-    return _sizes(size, kw, fn)
+    return _factory._sizes(size, kw, fn)
 
 
 @factory_kwargs

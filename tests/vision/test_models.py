@@ -208,15 +208,6 @@ def test_legacy_pretrained_argument():
 # ember.hub: cache directory, local HTTP downloads, hash check
 
 @pytest.fixture
-def hub_home(tmp_path, monkeypatch):
-    """A fresh EMBER_HOME; the hub directory is <tmp>/home/hub."""
-    monkeypatch.setattr(hub, "_hub_dir", None)
-    monkeypatch.delenv("TORCH_HOME", raising=False)
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
-    return tmp_path / "home" / "hub"
-
-
-@pytest.fixture
 def server(tmp_path):
     """An HTTP server on 127.0.0.1 serving <tmp>/srv; ``.hits`` counts GET requests."""
     root = tmp_path / "srv"

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import ember
-import ember.hub as hub
 from ember.vision import models
 from ember.vision.models import segmentation
 from ember.vision.models.segmentation.deeplabv3 import DeepLabHead
@@ -219,15 +218,6 @@ def test_argument_errors_match_torchvision(label):
         getattr(segmentation, name)(**gen.resolve_enums(models, segmentation, kwargs))
     assert type(info.value).__name__ == error_type
     assert str(info.value) == message
-
-
-@pytest.fixture
-def hub_home(tmp_path, monkeypatch):
-    """A fresh EMBER_HOME; the hub directory is <tmp>/home/hub."""
-    monkeypatch.setattr(hub, "_hub_dir", None)
-    monkeypatch.delenv("TORCH_HOME", raising=False)
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
-    return tmp_path / "home" / "hub"
 
 
 def test_pretrained_true_loads_the_cached_checkpoint(hub_home):

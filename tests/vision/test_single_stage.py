@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import ember
-import ember.hub as hub
 from ember import nn
 from ember.vision import models
 from ember.vision.models import detection
@@ -384,16 +383,8 @@ def test_ssd_builders_settings():
 # ---------------------------------------------------------------------------------------------
 # pretrained weights through the hub cache
 
-@pytest.fixture
-def hub_home(tmp_path, monkeypatch):
-    monkeypatch.setattr(hub, "_hub_dir", None)
-    monkeypatch.delenv("TORCH_HOME", raising=False)
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
-    (tmp_path / "home" / "hub" / "checkpoints").mkdir(parents=True)
-    return tmp_path / "home" / "hub"
-
-
 def _seed_checkpoint(hub_home, url, model):
+    (hub_home / "checkpoints").mkdir(parents=True, exist_ok=True)
     sd = {k: T(gen.fixture_value(k, tuple(v.shape))) for k, v in model.state_dict().items()}
     ember.save(sd, str(hub_home / "checkpoints" / os.path.basename(url)))
     return sd

@@ -97,6 +97,9 @@ def _box_muller(data, mean, std):
     out[:, 8:] = radius * sin
     if std == 1 and mean == 0:
         out += _f(0)                  # fma(n, 1, 0) turns -0 into +0
+    elif mean == 0:                   # fma(n, std, 0): the float32 product, one rounding either way
+        out *= _f(std)
+        out += _f(0)
     else:
         out = _fma32(out, _f(std), _f(mean))
     return out.reshape(-1)

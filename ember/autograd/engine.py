@@ -196,7 +196,6 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
     else:
         ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
     pop = buffers.pop
-    get = buffers.get
     plain = not _anomaly[0]
     while ready:
         node = ready.pop()
@@ -223,40 +222,9 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
             grads_in = node.backward(buf)
             if saved and not retain_graph:
                 node._saved = _FREED
-            edges = node.next_functions
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            n = len(edges)
-            if len(grads_in) != n:
-                grads_in = (grads_in + (None,) * n)[:n]
-            if n == 2:
-                g = grads_in[0]
-                if g is not None and g is grads_in[1]:
-                    shared.add(id(g))
-            elif n > 2:
-                _mark_repeats(grads_in, shared)
-            meta = node._meta
-            i = 0
-            for e in edges:
-                if e is not None:
-                    c = e[0]
-                    g = grads_in[i]
-                    if g is not None:
-                        if meta is not None:            # None: nodes made outside Op.apply (CopySlices ...)
-                            m = meta[i]
-                            a = g._data
-                            if m is not None and (a.shape != m[0] or a.dtype is not m[1] or len(m) > 2):
-                                g = _fit(node, grads_in, g, m)
-                        if c._n_out == 1:
-                            b = get(c)
-                            buffers[c] = g if b is None else b + g
-                        else:
-                            _add_grad(buffers, c, e[1], g)
-                    d = deps[c] - 1
-                    deps[c] = d
-                    if d == 0:
-                        ready.append(c)
-                i += 1
+            _send(node, grads_in, buffers, shared, deps, ready)
 
 
 def _accumulate_leaf(node, g, create_graph, shared):
@@ -354,30 +322,45 @@ def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
         _check_nan(node, grads_in)
     if saved and not retain_graph:
         node._saved = _FREED
+    _send(node, grads_in, buffers, shared, deps, ready)
+
+
+def _send(node, grads_in, buffers, shared, deps=None, ready=None):
+    """Add a node's input gradients into its children's buffers (each in its input's shape, dtype and
+    device); with `deps`, children whose last gradient arrived join `ready`."""
     edges = node.next_functions
     n = len(edges)
     if len(grads_in) != n:          # fewer gradients than inputs: the rest are None
         grads_in = (grads_in + (None,) * n)[:n]
-    if n > 1:
+    if n == 2:
+        g = grads_in[0]
+        if g is not None and g is grads_in[1]:
+            shared.add(id(g))       # one tensor down two edges must not become a leaf's .grad as it is
+    elif n > 2:
         _mark_repeats(grads_in, shared)
-    for e, g, m in zip(edges, grads_in, node._meta or (None,) * n):
-        if e is None:
-            continue
-        c = e[0]
-        if g is not None:
-            if m is not None and (g._data.shape != m[0] or g._data.dtype is not m[1] or len(m) > 2):
-                g = _fit(node, grads_in, g, m)
-            b = buffers.get(c)
-            if c._n_out == 1:
-                buffers[c] = g if b is None else b + g
-            else:
-                _add_grad(buffers, c, e[1], g)
-        if deps is not None:
-            d = deps[c] - 1
-            deps[c] = d
-            if d == 0:
-                ready.append(c)
-
+    meta = node._meta               # None: nodes made outside Op.apply (CopySlices ...)
+    i = 0
+    for e in edges:
+        if e is not None:
+            c = e[0]
+            g = grads_in[i]
+            if g is not None:
+                if meta is not None:
+                    m = meta[i]
+                    a = g._data
+                    if m is not None and (a.shape != m[0] or a.dtype is not m[1] or len(m) > 2):
+                        g = _fit(node, grads_in, g, m)
+                if c._n_out == 1:
+                    b = buffers.get(c)
+                    buffers[c] = g if b is None else b + g
+                else:
+                    _add_grad(buffers, c, e[1], g)
+            if deps is not None:
+                d = deps[c] - 1
+                deps[c] = d
+                if d == 0:
+                    ready.append(c)
+        i += 1
 
 def _mark_repeats(grads, shared):
     """A tensor sent down two edges must not become a leaf's .grad as it is."""

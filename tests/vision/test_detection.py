@@ -8,8 +8,6 @@ losses (sampling made deterministic, see the generator's docstring) must agree. 
 are pre-seeded in a temporary hub cache; nothing touches the network."""
 import functools
 import hashlib
-import importlib.util
-import json
 import os
 import warnings
 from collections import OrderedDict
@@ -30,31 +28,10 @@ from ember.vision.models.detection.transform import GeneralizedRCNNTransform
 from ember.vision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool, LastLevelP6P7
 from ember.vision.ops.misc import FrozenBatchNorm2d
 from ember.vision.ops.poolers import MultiScaleRoIAlign
+from tests.vision._fixtures import T, assert_close, generator, load_fixture_weights, stored
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-_spec = importlib.util.spec_from_file_location("_detection_fixtures",
-                                               os.path.join(FIXTURES, "make_detection_fixtures.py"))
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
-
-META = json.load(open(os.path.join(FIXTURES, "detection.json")))
-ARRAYS = np.load(os.path.join(FIXTURES, "detection.npz"))
-
-
-def T(a):
-    return ember.from_numpy(np.array(a))
-
-
-def load_fixture_weights(model):
-    model.load_state_dict({k: T(gen.fixture_value(k, tuple(v.shape))) for k, v in model.state_dict().items()})
-    return model
-
-
-def assert_close(actual, expected, rtol=1e-4, atol_scale=None):
-    actual = actual.detach().numpy() if isinstance(actual, ember.Tensor) else np.asarray(actual)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    scale = float(np.abs(expected).max()) if expected.size else 1.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * (atol_scale or scale or 1.0))
+gen = generator("make_detection_fixtures")
+META, ARRAYS = stored("detection")
 
 
 def match_rows(actual, expected, tol=1e-2):

@@ -7,8 +7,6 @@ server (127.0.0.1) or pre-seeded in the hub cache; nothing touches the network."
 import functools
 import hashlib
 import http.server
-import importlib.util
-import json
 import os
 import threading
 import warnings
@@ -21,24 +19,11 @@ import ember.hub as hub
 from ember import nn
 from ember.vision import models
 from ember.vision.models import ResNet18_Weights, SqueezeNet1_1_Weights
+from tests.vision._fixtures import assert_close, fixture_state_dict, generator, stored
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-_spec = importlib.util.spec_from_file_location("_model_fixtures", os.path.join(FIXTURES, "make_model_fixtures.py"))
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
-
-META = json.load(open(os.path.join(FIXTURES, "models.json")))["models"]
-ARRAYS = np.load(os.path.join(FIXTURES, "models.npz"))
-
-
-def fixture_state_dict(model):
-    return {k: ember.from_numpy(gen.fixture_value(k, tuple(v.shape))) for k, v in model.state_dict().items()}
-
-
-def assert_close(actual, expected, rtol=1e-4):
-    actual = actual.detach().numpy() if isinstance(actual, ember.Tensor) else np.asarray(actual)
-    scale = float(np.abs(expected).max()) or 1.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
+gen = generator("make_model_fixtures")
+_meta, ARRAYS = stored("models")
+META = _meta["models"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ model is filled with the same name-seeded weights on both sides and must give th
 SemanticSegmentation preset, the pre-0.13 arguments' warnings and the argument errors are
 compared with torchvision's too. Nothing touches the network."""
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -21,31 +20,10 @@ from ember.vision.models import segmentation
 from ember.vision.models.segmentation.deeplabv3 import DeepLabHead
 from ember.vision.models.segmentation.fcn import FCNHead
 from ember.vision.models.segmentation.lraspp import LRASPPHead
+from tests.vision._fixtures import T, assert_close, generator, load_fixture_weights, stored
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-_spec = importlib.util.spec_from_file_location("_segmentation_fixtures",
-                                               os.path.join(FIXTURES, "make_segmentation_fixtures.py"))
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
-
-META = json.load(open(os.path.join(FIXTURES, "segmentation.json")))
-ARRAYS = np.load(os.path.join(FIXTURES, "segmentation.npz"))
-
-
-def T(a):
-    return ember.from_numpy(np.array(a))
-
-
-def load_fixture_weights(model):
-    model.load_state_dict({k: T(gen.fixture_value(k, tuple(v.shape))) for k, v in model.state_dict().items()})
-    return model
-
-
-def assert_close(actual, expected, rtol=1e-4):
-    actual = actual.detach().numpy() if isinstance(actual, ember.Tensor) else np.asarray(actual)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    scale = float(np.abs(expected).max()) or 1.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
+gen = generator("make_segmentation_fixtures")
+META, ARRAYS = stored("segmentation")
 
 
 def _cases(names):

@@ -10,7 +10,6 @@ pieces (``TINY``); the full builders' forwards are marked slow. Nothing here is 
 import copy
 import functools
 import hashlib
-import importlib.util
 import json
 import os
 import warnings
@@ -27,31 +26,10 @@ from ember.vision.models.detection.anchor_utils import AnchorGenerator, DefaultB
 from ember.vision.models.detection.image_list import ImageList
 from ember.vision.models.detection.retinanet import RetinaNetClassificationHead, RetinaNetRegressionHead
 from ember.vision.ops.misc import FrozenBatchNorm2d
+from tests.vision._fixtures import T, assert_close, generator, load_fixture_weights, stored
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-_spec = importlib.util.spec_from_file_location("_single_stage_fixtures",
-                                               os.path.join(FIXTURES, "make_single_stage_fixtures.py"))
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
-
-META = json.load(open(os.path.join(FIXTURES, "single_stage.json")))
-ARRAYS = np.load(os.path.join(FIXTURES, "single_stage.npz"))
-
-
-def T(a):
-    return ember.from_numpy(np.array(a))
-
-
-def load_fixture_weights(model):
-    model.load_state_dict({k: T(gen.fixture_value(k, tuple(v.shape))) for k, v in model.state_dict().items()})
-    return model
-
-
-def assert_close(actual, expected, rtol=1e-4):
-    actual = actual.detach().numpy() if isinstance(actual, ember.Tensor) else np.asarray(actual)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    scale = float(np.abs(expected).max()) if expected.size else 1.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * (scale or 1.0))
+gen = generator("make_single_stage_fixtures")
+META, ARRAYS = stored("single_stage")
 
 
 def assert_detections(det, prefix, i):

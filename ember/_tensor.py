@@ -322,7 +322,7 @@ class Tensor:
         fn = self.grad_fn
         if fn._retained is None:
             fn._retained = {}
-            fn._hooked = True
+            fn._hook_added()
         fn._retained[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 
@@ -342,7 +342,7 @@ class Tensor:
         else:
             if fn._tensor_hooks is None:
                 fn._tensor_hooks = {}
-                fn._hooked = True
+                fn._hook_added()
             d = fn._tensor_hooks.setdefault(self._output_nr, {})
         h = RemovableHandle(d)
         d[h.id] = hook

@@ -17,7 +17,7 @@ from .._device import CPU
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import _anomaly
-from ..autograd.graph import Node, accumulator
+from ..autograd.graph import Node, accumulator, next_seq
 from ._promote import _SCALARS, broadcast_error, numpy_broadcast_failure
 
 _new = object.__new__
@@ -31,6 +31,7 @@ class Op(Node):
     _needs = None
     _n_out = 1
     _out_meta = None
+    _inline = True
     differentiable_outputs = None   # indices of outputs that carry gradient (None: all floating ones)
     _broadcast_order = None         # see broadcast_failure
 
@@ -83,9 +84,30 @@ class Op(Node):
                 return dev.call(cls.apply, *inputs, **attrs)
             ctx.device = dev
             ctx.xp = dev.xp
+            ctx._inline = False
         if requires:
             if _enabled[0]:
-                _connect(ctx, inputs, dev)
+                # the edges to the inputs' nodes (None for an input that needs no gradient; also
+                # `ctx._needs`, read for truth) and the shape/dtype (and device, when it differs from
+                # the op's) each gradient must come back in
+                nf = []
+                meta = []
+                for x in inputs:
+                    if isinstance(x, Tensor) and x._rg:
+                        if x._base is not None and x._vc[0] != x._view_ver:
+                            _refresh_view(x)
+                        fn = x.grad_fn
+                        nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
+                        a = x._data
+                        meta.append((a.shape, a.dtype) if x._device is dev else (a.shape, a.dtype, x._device))
+                    else:
+                        nf.append(None)
+                        meta.append(None)
+                ctx._needs = ctx.next_functions = tuple(nf)
+                ctx._meta = tuple(meta)
+                ctx._seq = next_seq()
+                if _anomaly[0]:
+                    _trace(ctx)
             else:
                 requires = False
         try:
@@ -144,6 +166,7 @@ def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
         ts.append(t)
     if any_diff:
         ctx._n_out = len(outs)
+        ctx._inline = False
         ctx._out_meta = tuple((o.shape, t.dtype, dev) for o, t in zip(outs, ts))
         if ctx._to_save:
             _save(ctx, inputs, arrays, outs, ts, dev)
@@ -152,28 +175,9 @@ def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
     return tuple(ts)
 
 
-def _connect(ctx, inputs, dev):
-    """Before forward: the edges to the inputs' nodes (None for an input that needs no gradient;
-    also `ctx._needs`, read for truth) and the shape/dtype (and device, when it differs from the
-    op's) each gradient must come back in."""
-    nf = []
-    meta = []
-    for x in inputs:
-        if isinstance(x, Tensor) and x._rg:
-            if x._base is not None and x._vc[0] != x._view_ver:
-                _refresh_view(x)
-            fn = x.grad_fn
-            nf.append((accumulator(x), 0) if fn is None else (fn, x._output_nr))
-            a = x._data
-            meta.append((a.shape, a.dtype) if x._device is dev else (a.shape, a.dtype, x._device))
-        else:
-            nf.append(None)
-            meta.append(None)
-    ctx._needs = ctx.next_functions = tuple(nf)
-    ctx._meta = tuple(meta)
-    if _anomaly[0]:
-        import traceback
-        ctx._anomaly_trace = "".join(traceback.format_stack()[:-3])
+def _trace(ctx):
+    import traceback
+    ctx._anomaly_trace = "".join(traceback.format_stack()[:-3])
 
 
 def _disconnect(ctx):

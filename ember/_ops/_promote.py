@@ -7,7 +7,7 @@ import builtins
 
 from .. import _dtypes
 
-_SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
+_SCALARS = frozenset((builtins.int, builtins.float, builtins.bool, builtins.complex))   # `type(v) in _SCALARS`
 _pair_cache = {}
 _from_np = _dtypes.from_np
 
@@ -62,6 +62,8 @@ def promote(x, y):
         if tx in _SCALARS:
             raise TypeError("expected at least one Tensor operand")
         dx = x.dtype
+        if dx.kind == "f" and ty is not complex:
+            return x, y         # a real scalar meeting a float array: the array's dtype (the common case)
         r = _scalar_np.get((dx, ty))
         if r is None:
             r = scalar_dtype(dx, y)

@@ -1692,7 +1692,7 @@ def _arith(op):
     return forward, reflected
 
 
-_PLAIN = frozenset(_SCALARS + (Tensor,))
+_PLAIN = _SCALARS | {Tensor}
 Tensor.__add__, Tensor.__radd__ = _arith(Add)
 Tensor.__sub__, Tensor.__rsub__ = _arith(Sub)
 Tensor.__mul__, Tensor.__rmul__ = _arith(Mul)

@@ -19,7 +19,7 @@ from .. import _dtypes
 from .._device import CPU
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from ..autograd.graph import edge, Node
+from ..autograd.graph import edge, next_seq, Node
 from ._op import Op
 from ._promote import broadcast_error
 from ._registry import method, apply_inplace
@@ -2197,6 +2197,7 @@ class CopySlices(Node):
 
     def __init__(self, base_edge, view_edge, steps, base):
         self.next_functions = (base_edge, view_edge)
+        self._seq = next_seq()
         self.steps = steps
         self.like = base._data
         self.device = base._device

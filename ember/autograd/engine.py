@@ -1,4 +1,6 @@
 """The backward engine: runs graph nodes in topological order, summing gradients per node."""
+from heapq import heapify, heappop, heappush
+from operator import attrgetter
 from sys import getrefcount as _getrefcount
 
 from . import grad_mode
@@ -9,45 +11,16 @@ from .._tensor import Tensor
 from .graph import AccumulateGrad, _FREED, FREED_MSG
 
 
-def _dependencies(roots):
-    """For every node reachable from roots: how many edges lead into it."""
-    deps = {}
-    if len(roots) == 1:
-        stack = list(roots)
-        seen = ()
-    else:
-        stack = list(dict.fromkeys(roots))      # two outputs of one node are one root
-        seen = set(stack)                       # a root reached from another root; the rest: deps
+def _topo_order(roots):
+    """Nodes reachable from roots, each after every node that feeds it a gradient (newest first)."""
+    seen = set(roots)
+    stack = list(seen)
     while stack:
         for e in stack.pop().next_functions:
-            if e is not None:
-                c = e[0]
-                if c in deps:
-                    deps[c] += 1
-                else:
-                    deps[c] = 1
-                    if c not in seen:
-                        stack.append(c)
-    return deps
-
-
-def _topo_order(roots):
-    """Nodes reachable from roots, each after every node that feeds it a gradient."""
-    deps = _dependencies(roots)
-    ready = [n for n in dict.fromkeys(roots) if n not in deps]
-    order = []
-    while ready:
-        n = ready.pop()
-        order.append(n)
-        for e in n.next_functions:
-            if e is None:
-                continue
-            c = e[0]
-            d = deps[c] - 1
-            deps[c] = d
-            if d == 0:
-                ready.append(c)
-    return order
+            if e is not None and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
+    return sorted(seen, key=attrgetter("_seq"))
 
 
 def _needed(order, targets):
@@ -189,31 +162,23 @@ def _add_grad(buffers, node, nr, g):
 
 
 def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate):
-    """Run every node reachable from the roots (Tensor.backward without `inputs`)."""
-    deps = _dependencies(root_nodes)
+    """Run every node that receives a gradient from the roots (Tensor.backward without `inputs`).
+
+    Nodes run newest first (ascending sequence number, see graph.next_seq): every node that can
+    send a gradient to a node was made after it, so it has run by then. A node waits in the heap
+    from its first incoming gradient; nodes no gradient reaches never run."""
     if len(root_nodes) == 1:
-        ready = [] if root_nodes[0] in deps else root_nodes
+        n = root_nodes[0]
+        heap = [(n._seq, n)]
     else:
-        ready = [n for n in dict.fromkeys(root_nodes) if n not in deps]
+        heap = [(n._seq, n) for n in dict.fromkeys(root_nodes)]
+        heapify(heap)
     pop = buffers.pop
     plain = not _anomaly[0]
-    while ready:
-        node = ready.pop()
-        buf = pop(node, None)
-        if buf is None:
-            for e in node.next_functions:
-                if e is not None:
-                    c = e[0]
-                    d = deps[c] - 1
-                    deps[c] = d
-                    if d == 0:
-                        ready.append(c)
-        elif type(node) is AccumulateGrad:
-            if accumulate:
-                _accumulate_leaf(node, buf, create_graph, shared)
-        elif not plain or node._hooked or node._n_out != 1 or node.device is not CPU:
-            _run_node(node, buf, buffers, retain_graph, shared, deps, ready)
-        else:
+    while heap:
+        node = heappop(heap)[1]
+        buf = pop(node)
+        if node._inline and plain:
             # _run_node's common case inline (one output, no hooks, on the CPU): the per-node cost
             # of the engine is most of a small graph's backward
             saved = node._saved
@@ -224,7 +189,12 @@ def _run_all(root_nodes, buffers, retain_graph, create_graph, shared, accumulate
                 node._saved = _FREED
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            _send(node, grads_in, buffers, shared, deps, ready)
+            _send(node, grads_in, buffers, shared, heap)
+        elif type(node) is AccumulateGrad:
+            if accumulate:
+                _accumulate_leaf(node, buf, create_graph, shared)
+        else:
+            _run_node(node, buf, buffers, retain_graph, shared, heap)
 
 
 def _accumulate_leaf(node, g, create_graph, shared):
@@ -286,9 +256,9 @@ def _output_hooks(node, buf):
     return [g if g is None else _run_tensor_hooks(node, nr, g) for nr, g in enumerate(buf)]
 
 
-def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
+def _run_node(node, buf, buffers, retain_graph, shared, heap=None):
     """Run one node's backward on its incoming gradient(s) `buf` and send the results down its
-    edges; with `deps`, children whose last gradient arrived join `ready`."""
+    edges; with `heap`, children reached for the first time join it."""
     saved = node._saved
     if saved is _FREED:
         raise RuntimeError(FREED_MSG)
@@ -322,12 +292,12 @@ def _run_node(node, buf, buffers, retain_graph, shared, deps=None, ready=None):
         _check_nan(node, grads_in)
     if saved and not retain_graph:
         node._saved = _FREED
-    _send(node, grads_in, buffers, shared, deps, ready)
+    _send(node, grads_in, buffers, shared, heap)
 
 
-def _send(node, grads_in, buffers, shared, deps=None, ready=None):
+def _send(node, grads_in, buffers, shared, heap=None):
     """Add a node's input gradients into its children's buffers (each in its input's shape, dtype and
-    device); with `deps`, children whose last gradient arrived join `ready`."""
+    device); with `heap`, children reached for the first time join it."""
     edges = node.next_functions
     n = len(edges)
     if len(grads_in) != n:          # fewer gradients than inputs: the rest are None
@@ -342,25 +312,28 @@ def _send(node, grads_in, buffers, shared, deps=None, ready=None):
     i = 0
     for e in edges:
         if e is not None:
-            c = e[0]
             g = grads_in[i]
             if g is not None:
+                c = e[0]
                 if meta is not None:
                     m = meta[i]
                     a = g._data
                     if m is not None and (a.shape != m[0] or a.dtype is not m[1] or len(m) > 2):
                         g = _fit(node, grads_in, g, m)
-                if c._n_out == 1:
-                    b = buffers.get(c)
-                    buffers[c] = g if b is None else b + g
+                b = buffers.get(c)
+                if b is None:
+                    if heap is not None:
+                        heappush(heap, (c._seq, c))
+                    if c._n_out == 1:
+                        buffers[c] = g
+                    else:
+                        _add_grad(buffers, c, e[1], g)
+                elif c._n_out == 1:
+                    buffers[c] = b + g
                 else:
                     _add_grad(buffers, c, e[1], g)
-            if deps is not None:
-                d = deps[c] - 1
-                deps[c] = d
-                if d == 0:
-                    ready.append(c)
         i += 1
+
 
 def _mark_repeats(grads, shared):
     """A tensor sent down two edges must not become a leaf's .grad as it is."""

@@ -2,7 +2,7 @@
 import functools
 
 from . import grad_mode
-from .graph import Node, accumulator
+from .graph import Node, accumulator, next_seq
 
 
 class FunctionCtx:
@@ -122,6 +122,7 @@ class Function(metaclass=_FunctionMeta):
                 meta.append(None)
         ctx.next_functions = tuple(nf)
         ctx._meta = tuple(meta)
+        ctx._seq = next_seq()
         non_diff = {id(t) for t in ctx.non_differentiable}
         dirty = {id(t) for t in ctx.dirty_tensors}
         new_outs = []

@@ -4,9 +4,13 @@ Every node has `next_functions` (one `(node, output_nr)` pair per differentiable
 for inputs that need no gradient) and a `backward(*grad_outputs)` that returns one gradient per
 input, written with ember ops so that it can itself be differentiated.
 """
+from itertools import count as _count
 from weakref import ref as _weakref
 
 _FREED = object()
+# Every node gets a sequence number when it joins the graph, counting down: a node's number is
+# below those of the nodes it feeds, so the engine runs nodes in ascending order (newest first).
+next_seq = _count(0, -1).__next__
 _new = object.__new__
 
 FREED_MSG = (
@@ -28,6 +32,7 @@ class Node:
     _pre_hooks = None
     _post_hooks = None
     _hooked = False            # any of the four above set: the engine looks at them only then
+    _inline = False            # the engine may run it inline: an op with one output, on the CPU, no hooks
     _anomaly_trace = None
     _name = "Node"
     device = None              # the device its backward runs on (set by ops off the CPU)
@@ -66,11 +71,15 @@ class Node:
             self._saved = _FREED
 
     # ---- hooks on the node ---------------------------------------------------------------
+    def _hook_added(self):
+        self._hooked = True
+        self._inline = False
+
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) -> None or new grad_inputs, after this node runs."""
         if self._post_hooks is None:
             self._post_hooks = {}
-            self._hooked = True
+            self._hook_added()
         from ..utils.hooks import RemovableHandle
         h = RemovableHandle(self._post_hooks)
         self._post_hooks[h.id] = fn
@@ -80,7 +89,7 @@ class Node:
         """fn(grad_outputs) -> None or new grad_outputs, before this node runs."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
-            self._hooked = True
+            self._hook_added()
         from ..utils.hooks import RemovableHandle
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
@@ -95,6 +104,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
+        self._seq = next_seq()
 
     def backward(self, grad):
         raise RuntimeError("AccumulateGrad is applied by the engine")
@@ -109,6 +119,7 @@ def accumulator(t):
             return node
     node = _new(AccumulateGrad)
     node.variable = t
+    node._seq = next_seq()
     t._acc_ref = _weakref(node)
     return node
 

@@ -340,3 +340,21 @@ def test_view_taken_before_base_is_modified_in_place_follows_the_base():
         ((row * row).sum() + (col ** 3).sum()).backward()
         results.append(x.grad.tolist())
     assert results[0] == results[1]
+
+
+@needs_torch
+def test_as_subclass_aliases_like_torch():
+    got = []
+    for lib in (torch, ember):
+        class Sub(lib.Tensor):
+            pass
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x.as_subclass(Sub)
+        (y * y).sum().backward()
+        w = lib.ones(2)
+        v = w.as_subclass(Sub)
+        v.add_(1)
+        with pytest.raises(TypeError, match="does not inherit from Tensor"):
+            x.as_subclass(int)
+        got.append((type(y) is Sub, y.is_leaf, type(y.grad_fn).__name__, x.grad.tolist(), w.tolist(), w._version))
+    assert got[0] == got[1]

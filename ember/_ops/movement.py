@@ -403,6 +403,17 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
+def _as_subclass(self, cls):
+    """A `cls` instance aliasing self: same data and version counter, attached to the graph (AliasBackward0)."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
+                        "Make sure your class inherits from Tensor.")
+    out = self[...]
+    out.__class__ = cls
+    return out
+
+
+Tensor.as_subclass = _as_subclass
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.H = property(lambda self: self.T.conj() if self.is_complex() else self.T)

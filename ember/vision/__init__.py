@@ -5,7 +5,7 @@ __version__ = "0.29.1"   # the torchvision release whose behaviour ember.vision 
 
 
 def __getattr__(name):
-    if name in ("datasets", "transforms", "models", "utils", "io", "ops"):
+    if name in ("datasets", "transforms", "models", "utils", "io", "ops", "tv_tensors"):
         try:
             mod = importlib.import_module(f".{name}", __name__)
         except ModuleNotFoundError as e:

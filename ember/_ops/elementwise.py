@@ -805,7 +805,7 @@ class Relu(Op):
     def forward(ctx, x):
         if x.dtype.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
-        y = ctx.xp.maximum(x, 0)
+        y = ctx.xp.maximum(x, ctx.device.backend.zero(x.dtype))
         ctx.save_for_backward(y)
         return y
 
@@ -820,7 +820,7 @@ class ReluGrad(Op):
 
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return ctx.xp.multiply(g, y > 0)
+        return ctx.xp.multiply(g, y > ctx.device.backend.zero(y.dtype))
 
     def backward(ctx, gg):
         y, = ctx.saved_tensors

@@ -8,8 +8,8 @@ from itertools import count as _count
 from weakref import ref as _weakref
 
 _FREED = object()
-# Every node gets a sequence number when it joins the graph, counting down: a node's number is
-# below those of the nodes it feeds, so the engine runs nodes in ascending order (newest first).
+# Every node gets a sequence number when it joins the graph, counting down: a node's number is below
+# those of its inputs' nodes (made before it), so the engine runs nodes in ascending order (newest first).
 next_seq = _count(0, -1).__next__
 _new = object.__new__
 

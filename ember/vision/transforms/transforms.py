@@ -752,15 +752,21 @@ class RandomGrayscale(Module):
         return f"{self.__class__.__name__}(p={self.p})"
 
 
+def _blur_kernel_size(kernel_size):
+    """GaussianBlur's kernel size as (h, w), both odd and positive."""
+    size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
+    for ks in size:
+        if ks <= 0 or ks % 2 == 0:
+            raise ValueError("Kernel size value should be an odd and positive number.")
+    return size
+
+
 class GaussianBlur(Module):
     """Gaussian blur with sigma drawn uniformly from (min, max)."""
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
         super().__init__()
-        self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
-        for ks in self.kernel_size:
-            if ks <= 0 or ks % 2 == 0:
-                raise ValueError("Kernel size value should be an odd and positive number.")
+        self.kernel_size = _blur_kernel_size(kernel_size)
         if isinstance(sigma, numbers.Number):
             if sigma <= 0:
                 raise ValueError("If sigma is a single number, it must be positive.")

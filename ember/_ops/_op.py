@@ -111,7 +111,7 @@ class Op(Node):
             else:
                 requires = False
         try:
-            out = ctx.forward(*arrays, **attrs)
+            out = ctx.forward(*arrays, **attrs) if attrs else ctx.forward(*arrays)
         except ValueError as e:
             raise broadcast_failure(e, inputs, cls._broadcast_order)
         kind = type(out)

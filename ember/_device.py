@@ -13,6 +13,7 @@ class _Backend:
         self.xp = xp
         self._special = None
         self._zeros = {}
+        self._blas_axpy = None
 
     def zero(self, dtype):
         """A read-only 0-d zero of `dtype` (cached): NumPy meets it faster than a Python 0 (relu's max and compare)."""
@@ -61,7 +62,10 @@ class _Backend:
         """y += alpha * x in place: on NumPy arrays one fused multiply-add pass through BLAS where it can
         (torch's `y.add_(x, alpha=alpha)` rounding, half the memory traffic); `tmp`: scratch like y."""
         if self.xp is _np:
-            from ._blas import axpy
+            axpy = self._blas_axpy
+            if axpy is None:        # ctypes and the BLAS lookup load on the first update, not at import
+                from ._blas import axpy
+                self._blas_axpy = axpy
             if axpy(alpha, x, y):
                 return
             if tmp is not None and tmp.flags.c_contiguous and y.flags.c_contiguous:

@@ -135,6 +135,12 @@ def _extract_tar(from_path, to_path, compression):
     mode = f"r:{compression[1:]}" if compression else "r"
     with tarfile.open(from_path, mode) as tar:
         if hasattr(tarfile, "data_filter"):
+            # members' folders first, tolerating ones that exist: several processes may extract into one
+            # folder at once (Kinetics' download workers), and tarfile's own mkdir would race between them
+            for member in tar.getmembers():
+                member = tarfile.data_filter(member, to_path)     # refuses unsafe names before any mkdir
+                folder = os.path.join(to_path, member.name if member.isdir() else os.path.dirname(member.name))
+                os.makedirs(folder, exist_ok=True)
             tar.extractall(to_path, filter="data")
         else:  # pragma: no cover (Python without extraction filters)
             tar.extractall(to_path)

@@ -803,9 +803,10 @@ class Relu(Op):
     _name = "ReluBackward0"
 
     def forward(ctx, x):
-        if x.dtype.kind == "b":
+        dt = x.dtype
+        if dt.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
-        y = ctx.xp.maximum(x, ctx.device.backend.zero(x.dtype))
+        y = ctx.xp.maximum(x, ctx.device.backend.zero(dt))
         ctx.save_for_backward(y)
         return y
 

@@ -129,8 +129,10 @@ def test_image_shares_memory_and_keeps_grad():
     base = ember.rand(3, 4, 4, requires_grad=True)
     image = tv_tensors.Image(base)
     assert image.requires_grad
+    assert np.shares_memory(image.detach().numpy(), base.detach().numpy())
     F.horizontal_flip(image).sum().backward()
     assert base.grad is not None and base.grad.shape == base.shape
+    assert base.grad.tolist() == np.ones((3, 4, 4)).tolist()     # d sum(flip(x)) / dx = 1 everywhere
 
 
 def test_tv_tensors_survive_pickling():

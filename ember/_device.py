@@ -11,6 +11,8 @@ class _Backend:
 
     def __init__(self, xp):
         self.xp = xp
+        # NumPy: work blocked to stay in the CPU's caches pays (per-sample loops); a GPU wants few big kernels
+        self.on_host = xp is _np
         self._special = None
         self._zeros = {}
         self._blas_axpy = None
@@ -43,9 +45,15 @@ class _Backend:
             _scatter_by_sorting(self.xp, op, out, index, values)
 
     def sliding_window_view(self, x, window_shape, axis):
+        """NumPy's sliding_window_view (window axes appended); on CuPy made from strides directly: CuPy's own
+        spends about 200 us of Python per call."""
         if self.xp is _np:
             return _np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
-        return self.xp.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+        shape = list(x.shape)
+        for ax, w in zip(axis, window_shape):
+            shape[ax] -= w - 1
+        strides = x.strides + tuple(x.strides[ax] for ax in axis)
+        return self.xp.lib.stride_tricks.as_strided(x, tuple(shape) + tuple(window_shape), strides)
 
     def special(self):
         """Module with erf, erfc, erfinv, gammaln, digamma, i0 ... for this backend's arrays."""
@@ -55,7 +63,7 @@ class _Backend:
                 self._special = _special_np
             else:
                 import cupyx.scipy.special as sp
-                self._special = sp
+                self._special = _CupySpecial(sp, self.xp)
         return self._special
 
     def axpy(self, alpha, x, y, tmp=None):
@@ -80,6 +88,20 @@ class _Backend:
 
     def asnumpy(self, a):
         return a if self.xp is _np else self.xp.asnumpy(a)
+
+
+class _CupySpecial:
+    """cupyx.scipy.special, but polygamma takes a Python int order (CuPy's wants an array) and keeps x's dtype."""
+
+    def __init__(self, sp, xp):
+        self._sp = sp
+        self._xp = xp
+
+    def __getattr__(self, name):
+        return getattr(self._sp, name)
+
+    def polygamma(self, n, x):
+        return self._sp.polygamma(self._xp.asarray(n), x).astype(x.dtype, copy=False)
 
 
 # dtypes CuPy's `ufunc.at` supports (CUDA atomics): no int64, int8/16, bool, complex
@@ -233,6 +255,9 @@ def _cupy():
             _cuda_state["get_device"] = cupy.cuda.runtime.getDevice
         except Exception:  # noqa: BLE001  (no CuPy, no driver, no device)
             _cuda_state["cupy"] = None
+        else:
+            from .cuda.memory import _peak_tracker
+            _peak_tracker()         # peak memory counted from the first use of CUDA on
     return _cuda_state["cupy"]
 
 

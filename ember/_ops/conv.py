@@ -58,9 +58,13 @@ _SHIFT_MIN_CHANNELS = 32
 _SHIFT_MAX_OUT = 64
 
 
-def _layout(x, kernel, stride, pads, out, og, groups):
+def _layout(dev, x, kernel, stride, pads, out, og, groups):
     """How _conv multiplies: 'cf' (channels-first cols, per-sample GEMMs), 'cl' (channels-last cols,
-    one GEMM over the batch) or 'shift' (per-sample GEMMs per kernel offset, no cols)."""
+    one GEMM over the batch), 'shift' (per-sample GEMMs per kernel offset, no cols) or, off the host (a
+    GPU, where few big kernels beat many small launches), 'kn': cols (K, N * P) for groups 1, one 2-D GEMM
+    over the whole batch (CuPy's batched matmul costs 4x a 2-D one in launch time)."""
+    if not dev.backend.on_host:
+        return "kn" if groups == 1 else "cf"
     one = all(s == 1 for s in stride)
     if all(k == 1 for k in kernel) and one and not any(lo or hi for lo, hi in pads):
         return "cf"     # 1x1, stride 1, no padding: the input itself is the cols
@@ -99,15 +103,19 @@ def _conv(dev, x, w, stride, pads, dilation, groups, keep_cols=False):
     o, n = w.shape[0], x.shape[0]
     if not n:                   # an empty batch (detection heads with no boxes), as torch: an empty result
         return xp.zeros((n, o) + out, dtype=x.dtype), None
-    layout = _layout(x, kernel, stride, pads, out, o // groups, groups)
+    layout = _layout(dev, x, kernel, stride, pads, out, o // groups, groups)
     if layout == "shift":
         if not keep_cols:
             return _conv_shifted(xp, x, w, pads, dilation, out), None
         layout = "cf"
+    if layout == "kn":
+        cols = im2col_cf(dev, x, kernel, stride, pads, dilation, out, batch_inside=True)
+        y = xp.matmul(w.reshape(o, -1), cols).reshape(o, n, -1).swapaxes(0, 1)
+        return xp.ascontiguousarray(y).reshape((n, o) + out), (layout, cols)
     if layout == "cf":
         wm = w.reshape(groups, o // groups, -1)
         p = math.prod(out)
-        if keep_cols or n * wm.shape[-1] * groups * p <= _CF_BATCH_COLS:
+        if keep_cols or n * wm.shape[-1] * groups * p <= _CF_BATCH_COLS or not dev.backend.on_host:
             cols = im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups)      # (N, G, K, P)
             return xp.matmul(wm, cols).reshape((n, o) + out), (layout, cols)
         # large cols, none to keep: one sample's cols at a time, staying in cache, their buffer reused
@@ -170,7 +178,7 @@ def _conv_transpose(dev, x, w, size, stride, pads, dilation, groups):
     cin, og = w.shape[:2]
     if not x.shape[0]:
         return xp.zeros((0, groups * og) + tuple(size), dtype=x.dtype)
-    if _band_fits(x, w, size, pads, stride, dilation, groups):
+    if dev.backend.on_host and _band_fits(x, w, size, pads, stride, dilation, groups):
         return _conv_transpose_band(dev, x, w, size, stride, pads, dilation)
     if all(s == 1 for s in stride) and cin * math.prod(size) <= _FLIP_MAX_GROWTH * groups * og * math.prod(x.shape[2:]):
         # stride 1: the adjoint is itself a convolution, with the kernel flipped and its channel axes
@@ -200,10 +208,17 @@ def _conv_weight_grad(dev, x, g, kernel, stride, pads, dilation, groups, cols=No
     if not x.shape[0]:
         return xp.zeros((o, cg) + tuple(kernel), dtype=x.dtype)
     if cols is None:
-        layout = "cl" if _layout(x, kernel, stride, pads, out, o // groups, groups) == "cl" else "cf"
-        cols = (im2col_cf if layout == "cf" else im2col)(dev, x, kernel, stride, pads, dilation, out, groups)
+        layout = _layout(dev, x, kernel, stride, pads, out, o // groups, groups)
+        if layout == "cl":
+            cols = im2col(dev, x, kernel, stride, pads, dilation, out, groups)
+        else:
+            layout = "kn" if layout == "kn" else "cf"
+            cols = im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups, batch_inside=layout == "kn")
     else:
         layout, cols = cols
+    if layout == "kn":      # g as (O, N * P) @ cols^T (N * P, K)
+        gm = xp.ascontiguousarray(g.reshape(g.shape[0], o, -1).swapaxes(0, 1)).reshape(o, -1)
+        return xp.matmul(gm, cols.T).reshape((o, cg) + tuple(kernel))
     if layout == "cf":      # per-sample g (G, Og, P) @ cols^T (G, P, K), summed over the batch
         n = g.shape[0]
         gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2)).sum(0)

@@ -24,6 +24,8 @@ class ToCopy(Op):
         if dtype is not None and x.dtype != dtype.np:
             if dtype.np.kind in "iu" and x.dtype.kind == "f":
                 with _np_errstate(ctx.xp):
+                    if dtype.np.itemsize < 4:       # torch wraps modulo 2**bits, through a wide integer; so does
+                        x = x.astype("int64")       # x86, while CUDA's own conversion saturates (-2.5 -> uint8 0)
                     return x.astype(dtype.np)
             return x.astype(dtype.np)
         return x.copy() if copy and device is None else x

@@ -119,28 +119,32 @@ def im2col(dev, x, kernel, stride, pads, dilation, out, groups=1):
     return xp.ascontiguousarray(win.transpose(order))
 
 
-def im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups=1):
+def im2col_cf(dev, x, kernel, stride, pads, dilation, out, groups=1, batch_inside=False):
     """(N, C, *spatial) -> channels-first cols (N, G, C/G * prod(kernel), prod(out)), zero padding:
     rows ordered (C/G, *kernel) like a weight's (C/G, *kernel), so conv is W (O_g, K) @ cols per
     sample and lands in (N, O, *out) with no output transpose. No copy at all for a 1x1 kernel at
-    stride 1 without padding; no padded buffer when padding is 0."""
+    stride 1 without padding; no padded buffer when padding is 0.
+    batch_inside (groups 1): cols (C * prod(kernel), N * prod(out)) instead, for one 2-D GEMM over the batch."""
     xp = dev.xp
     nd = len(kernel)
     n, c = x.shape[:2]
     p = 1
     for o in out:
         p *= o
+    shape = (-1, n * p) if batch_inside else (n, groups, -1, p)
     if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(lo == 0 and hi == 0 for lo, hi in pads):
-        return x.reshape((n, groups, c // groups, p))
+        return xp.ascontiguousarray(x.reshape(n, c, p).swapaxes(0, 1)).reshape(shape) if batch_inside \
+            else x.reshape(shape)
     buf = padded(xp, x, pads, out, kernel, stride, dilation)
-    if nd == 2 and stride != (1, 1) and dilation == (1, 1):
-        return _strided_cols_cf(xp, buf, kernel, stride, out).reshape((n, groups, -1, p))
+    if nd == 2 and stride != (1, 1) and dilation == (1, 1) and not batch_inside:
+        return _strided_cols_cf(xp, buf, kernel, stride, out).reshape(shape)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     win = dev.backend.sliding_window_view(buf, span, axis=tuple(range(2, nd + 2)))   # (N, C, *P, *span)
     win = win[(slice(None),) * 2 + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out))
               + tuple(slice(None, None, d) for d in dilation)]
-    order = (0, 1) + tuple(range(nd + 2, 2 * nd + 2)) + tuple(range(2, nd + 2))
-    return xp.ascontiguousarray(win.transpose(order)).reshape((n, groups, -1, p))
+    sp, kn = tuple(range(2, nd + 2)), tuple(range(nd + 2, 2 * nd + 2))
+    order = (1,) + kn + (0,) + sp if batch_inside else (0, 1) + kn + sp
+    return xp.ascontiguousarray(win.transpose(order)).reshape(shape)
 
 
 def _strided_cols_cf(xp, buf, kernel, stride, out):

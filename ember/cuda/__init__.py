@@ -1,11 +1,20 @@
-"""ember.cuda: device queries backed by CuPy when a CUDA device is present."""
+"""ember.cuda: device queries backed by CuPy when a CUDA device is present.
+
+Streams and events are in streams.py, the memory counters in memory.py, the random states in random.py
+(the layout of torch.cuda)."""
 import weakref
 
 from .._device import _cupy
 from .._device import device as _device
 
 
+class _NoCudaError(AssertionError, RuntimeError):
+    """What a CUDA query raises without CUDA: torch's CPU build raises AssertionError ('Torch not compiled
+    with CUDA enabled') from its lazy init; being a RuntimeError too, it also meets `except RuntimeError`."""
+
+
 def is_available():
+    """Whether CuPy finds a CUDA device (finding it starts the counting of memory peaks: memory.py)."""
     return _cupy() is not None
 
 
@@ -48,77 +57,115 @@ def _exchange(idx):
     """Make device `idx` current and return the previous current one; -1 (nothing done) if idx < 0."""
     if idx < 0:
         return -1
-    _require()
+    _check_ordinal(idx)
     rt = _cupy().cuda.runtime
-    if idx >= rt.getDeviceCount():
-        raise RuntimeError(f"CUDA error: invalid device ordinal (device {idx} requested, "
-                           f"{rt.getDeviceCount()} available)")
     prev = rt.getDevice()
     if prev != idx:
         rt.setDevice(idx)
     return prev
 
 
+def _device_index(device):
+    """The index of a CUDA device argument, checked; None or a negative index mean the current device."""
+    idx = _index(device, optional=True)
+    if idx < 0:
+        return current_device()
+    _check_ordinal(idx)
+    return idx
+
+
+def _check_ordinal(idx):
+    """Raise torch's error unless `idx` names a CUDA device here."""
+    n = device_count()
+    if n == 0:
+        _require()
+    if not 0 <= idx < n:
+        raise RuntimeError(f"CUDA error: invalid device ordinal (device {idx} requested, {n} available)")
+
+
 def get_device_name(device=None):
-    _require()
-    return _cupy().cuda.runtime.getDeviceProperties(_index(device, optional=True))["name"].decode()
+    return get_device_properties(device).name
 
 
 def get_device_capability(device=None):
+    props = get_device_properties(device)
+    return props.major, props.minor
+
+
+class _CudaDeviceProperties:
+    """What get_device_properties returns: the fields of CUDA's cudaDeviceProp that CuPy reports, under
+    torch's names (name, major, minor, total_memory, multi_processor_count, uuid, L2_cache_size ...)."""
+
+    _FIELDS = {"major": "major", "minor": "minor", "total_memory": "totalGlobalMem",
+               "multi_processor_count": "multiProcessorCount", "is_integrated": "integrated",
+               "is_multi_gpu_board": "isMultiGpuBoard",
+               "max_threads_per_multi_processor": "maxThreadsPerMultiProcessor", "warp_size": "warpSize",
+               "regs_per_multiprocessor": "regsPerMultiprocessor", "shared_memory_per_block": "sharedMemPerBlock",
+               "shared_memory_per_block_optin": "sharedMemPerBlockOptin",
+               "shared_memory_per_multiprocessor": "sharedMemPerMultiprocessor", "memory_bus_width": "memoryBusWidth",
+               "memory_clock_rate": "memoryClockRate", "clock_rate": "clockRate", "pci_bus_id": "pciBusID",
+               "pci_device_id": "pciDeviceID", "pci_domain_id": "pciDomainID", "L2_cache_size": "l2CacheSize"}
+
+    def __init__(self, props):
+        self.name = self.gcnArchName = props["name"].decode()       # torch's CUDA build reuses name for gcnArchName
+        for ours, cudas in self._FIELDS.items():
+            if cudas in props:
+                setattr(self, ours, int(props[cudas]))
+        if "uuid" in props:
+            h = bytes(props["uuid"]).hex()
+            self.uuid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+    def __repr__(self):
+        mib = 1024 * 1024
+        shown = [f"name='{self.name}'", f"major={self.major}", f"minor={self.minor}",
+                 f"total_memory={self.total_memory // mib}MB", f"multi_processor_count={self.multi_processor_count}"]
+        shown += [f"{k}={getattr(self, k)}" for k in ("uuid", "pci_bus_id", "pci_device_id", "pci_domain_id")
+                  if hasattr(self, k)]
+        if hasattr(self, "L2_cache_size"):
+            shown.append(f"L2_cache_size={self.L2_cache_size // mib}MB")
+        return f"_CudaDeviceProperties({', '.join(shown)})"
+
+
+_properties = {}        # (CuPy module, device index) -> _CudaDeviceProperties (they do not change)
+
+
+def get_device_properties(device=None):
+    """Name, compute capability, memory size, multiprocessor count ... of `device` (default: the current one)."""
     _require()
-    props = _cupy().cuda.runtime.getDeviceProperties(_index(device, optional=True))
-    return props["major"], props["minor"]
+    cp = _cupy()
+    idx = _index(device, optional=True)
+    if not 0 <= idx < device_count():
+        raise AssertionError("Invalid device id")
+    props = _properties.get((cp, idx))
+    if props is None:
+        props = _properties[(cp, idx)] = _CudaDeviceProperties(cp.cuda.runtime.getDeviceProperties(idx))
+    return props
+
+
+def is_bf16_supported(including_emulation=True):
+    """torch's answer: True on compute capability 8.0 or newer; on older devices (with `including_emulation`)
+    whether a bfloat16 tensor can be made there; False without CUDA."""
+    if not is_available():
+        return False
+    idx = current_device()
+    if get_device_properties(idx).major >= 8:
+        return True
+    return including_emulation and _makes_bf16_tensor(idx)
+
+
+def _makes_bf16_tensor(idx):
+    from .. import bfloat16, tensor
+    try:
+        tensor([1.0], dtype=bfloat16, device=_device("cuda", idx))
+        return True
+    except Exception:  # noqa: BLE001  (whatever the backend refuses)
+        return False
 
 
 def synchronize(device=None):
     cp = _cupy()
     if cp is not None:
         cp.cuda.Device(_index(device, optional=True)).synchronize()
-
-
-def empty_cache():
-    cp = _cupy()
-    if cp is not None:
-        cp.get_default_memory_pool().free_all_blocks()
-
-
-def memory_allocated(device=None):
-    return _pool_bytes("used_bytes", device)
-
-
-def max_memory_allocated(device=None):
-    return _pool_bytes("total_bytes", device)
-
-
-def memory_reserved(device=None):
-    return _pool_bytes("total_bytes", device)
-
-
-def _pool_bytes(stat, d):
-    """A byte count of CuPy's memory pool on device `d` (the pool reports on the current device); 0 without CUDA."""
-    cp = _cupy()
-    if cp is None:
-        return 0
-    with device(d):
-        return getattr(cp.get_default_memory_pool(), stat)()
-
-
-def manual_seed(seed):
-    """Seed the current CUDA device's stream (ember draws CUDA randoms on the host, one stream per device)."""
-    from ..random import seed_cuda_streams
-    seed_cuda_streams(seed, current_device())
-    cp = _cupy()
-    if cp is not None:
-        cp.random.seed(int(seed) & 0xFFFFFFFF)
-
-
-def manual_seed_all(seed):
-    """Seed every CUDA device's stream."""
-    from ..random import seed_cuda_streams
-    seed_cuda_streams(seed)
-    cp = _cupy()
-    if cp is not None:
-        cp.random.seed(int(seed) & 0xFFFFFFFF)
 
 
 def init():
@@ -129,10 +176,13 @@ def is_initialized():
     return is_available()
 
 
+_NO_CUDA = ("ember found no usable CUDA device (install the 'ember[cuda]' extra (CuPy) on a machine with an "
+            "NVIDIA GPU)")
+
+
 def _require():
     if _cupy() is None:
-        raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable CUDA device "
-                           "(install the 'ember[cuda]' extra (CuPy) on a machine with an NVIDIA GPU)")
+        raise _NoCudaError(f"Torch not compiled with CUDA enabled: {_NO_CUDA}")
 
 
 class device:
@@ -202,3 +252,13 @@ def _pin(t):
 
         _PinMemory = PinMemory
     return _PinMemory.apply(t)
+
+
+from . import memory, random, streams  # noqa: E402,F401  (they use the helpers above)
+from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info,  # noqa: E402,F401
+                     memory_allocated, memory_reserved, memory_stats, memory_summary, reset_max_memory_allocated,
+                     reset_peak_memory_stats)
+from .random import (get_rng_state, get_rng_state_all, initial_seed, manual_seed, manual_seed_all,  # noqa: E402,F401
+                     seed, seed_all, set_rng_state, set_rng_state_all)
+from .streams import (Event, Stream, StreamContext, current_stream, default_stream, set_stream,  # noqa: E402,F401
+                      stream)

@@ -32,12 +32,23 @@ What the fake checks, like real CuPy does (so a passing test here means somethin
   Copies (`cupy.asarray` / `cupy.array` / `cupy.copy` / `a.copy()`) of an array on another device and
   `cupy.*_like(a)` land on the current device; basic indexing, reshapes and host copies (`get`, `item`)
   work from any device.
+* Streams and events (`cupy.cuda.Stream`, `Event`, `get_current_stream`, `get_elapsed_time`) follow CuPy's
+  rules: a new stream belongs to the current device (the `Stream.null` singleton to none: device_id -1),
+  making a stream current (`with s:` / `s.use()`) needs its device to be the current one (RuntimeError),
+  each device has its own current stream, an event is recorded only on a stream of its own device, and
+  `get_elapsed_time` of an unrecorded or non-timing event raises CUDARuntimeError. The fake runs every
+  kernel at once, so streams and events are always `done`; `FAKE.stream_waits` records `wait_event`.
+* The default memory pool hands out blocks through the current allocator (`cupy.cuda.alloc`,
+  `set_allocator` / `get_allocator`): `used_bytes()` counts live blocks (plus `FAKE.pool_used`, set by
+  tests), `total_bytes()` also the freed blocks it keeps until `free_all_blocks()`. Arrays themselves are
+  not allocated through it.
 """
 import builtins
 import contextlib
 import functools
 import operator
 import sys
+import time
 import types
 
 import numpy as np
@@ -67,6 +78,15 @@ class _State:
         self.synchronized = 0
         self.synced = []            # the device of every synchronize
         self.pool_used = {}         # device -> bytes the memory pool reports as used there (default 0)
+        self.capability = (8, 0)    # (major, minor) every fake device reports
+        self.allocator = None       # set_allocator's allocator (None: the default pool's malloc)
+        self.live = {}              # device -> bytes of the default pool's blocks in use
+        self.cached = {}            # device -> bytes freed back into the default pool, kept until free_all_blocks
+        self.current_streams = {}   # device -> its current stream (Stream.null unless made current)
+        self.stream_stacks = {}     # device -> streams entered with `with` (for __exit__)
+        self.entered_devices = []   # the device of each `with stream` still open, innermost last
+        self.stream_waits = []      # (stream ptr, event ptr) of every Stream.wait_event
+        self.epoch = object()       # blocks of an earlier installation do not count in this one
 
 
 FAKE = _State()
@@ -639,10 +659,25 @@ def _set_device(i):
     FAKE.current = i
 
 
+_TOTAL_MEMORY = 16 << 30
+
+
 def _get_device_properties(i):
+    """Some of the keys of CuPy's dict (cudaDeviceProp's field names), A100-like values."""
     _check_ordinal(i)
-    return {"name": f"Fake CUDA Device {i} (ember tests)".encode(), "major": 8, "minor": 0,
-            "totalGlobalMem": 16 << 30, "multiProcessorCount": 80}
+    major, minor = FAKE.capability
+    return {"name": f"Fake CUDA Device {i} (ember tests)".encode(), "major": major, "minor": minor,
+            "totalGlobalMem": _TOTAL_MEMORY, "multiProcessorCount": 80, "l2CacheSize": 40 << 20,
+            "uuid": bytes(range(15)) + bytes([i]), "pciBusID": 0x10 + i, "pciDeviceID": 0, "pciDomainID": 0,
+            "warpSize": 32, "integrated": 0, "isMultiGpuBoard": 0, "maxThreadsPerMultiProcessor": 2048,
+            "regsPerMultiprocessor": 65536, "sharedMemPerBlock": 49152, "sharedMemPerBlockOptin": 166912,
+            "sharedMemPerMultiprocessor": 167936, "memoryBusWidth": 5120, "memoryClockRate": 1215000,
+            "clockRate": 1410000}
+
+
+def _mem_get_info():
+    """(free, total) bytes of the current device, as cudaMemGetInfo: what the pool holds is not free."""
+    return _TOTAL_MEMORY - _POOL.total_bytes(), _TOTAL_MEMORY
 
 
 class Device:
@@ -675,38 +710,202 @@ class Device:
         return False
 
 
+_INVALID_HANDLE = "cudaErrorInvalidResourceHandle: invalid resource handle"
+_handles = [0x7F0000001000]
+
+
+def _new_handle():
+    """A fresh non-zero pointer value for a stream, event or memory block."""
+    _handles[0] += 0x100
+    return _handles[0]
+
+
+class _PooledMemory:
+    """A block of the default pool (`mem` of a MemoryPointer): back into the pool when no pointer holds it."""
+
+    def __init__(self, size, device_id):
+        self.ptr = _new_handle() if size else 0
+        self.size = size
+        self.device_id = device_id
+        self._epoch = FAKE.epoch
+
+    def __del__(self):
+        if self._epoch is FAKE.epoch and self.size:
+            FAKE.live[self.device_id] -= self.size
+            FAKE.cached[self.device_id] = FAKE.cached.get(self.device_id, 0) + self.size
+
+
+class _RawMemory(_PooledMemory):
+    """A block from cudaMalloc directly (`set_allocator(None)`): the pool does not see it."""
+
+    def __del__(self):
+        pass
+
+
+class MemoryPointer:
+    def __init__(self, mem, offset):
+        self.mem = mem
+        self.ptr = mem.ptr + offset
+        self.device_id = mem.device_id
+
+    @property
+    def device(self):
+        return Device(self.device_id)
+
+
 class _MemoryPool:
+    def malloc(self, size):
+        """A block of `size` bytes rounded up to 512, on the current device; reuses freed bytes first."""
+        if self is not _POOL:
+            raise NotImplementedError("fake CuPy: only the default memory pool allocates")
+        size = -(-int(size) // 512) * 512
+        dev = FAKE.current
+        cached = FAKE.cached.get(dev, 0)
+        FAKE.cached[dev] = cached - min(cached, size)
+        FAKE.live[dev] = FAKE.live.get(dev, 0) + size
+        return MemoryPointer(_PooledMemory(size, dev), 0)
+
     def used_bytes(self):       # CuPy's pool reports on the current device
-        return FAKE.pool_used.get(FAKE.current, 0) if self is _POOL else 0
+        if self is not _POOL:
+            return 0
+        return FAKE.pool_used.get(FAKE.current, 0) + FAKE.live.get(FAKE.current, 0)
 
     def total_bytes(self):
-        return 0
+        return self.used_bytes() + self.free_bytes()
 
     def free_bytes(self):
-        return 0
+        return FAKE.cached.get(FAKE.current, 0) if self is _POOL else 0
 
     def free_all_blocks(self, stream=None):
-        pass
+        if self is _POOL:
+            FAKE.cached[FAKE.current] = 0
 
 
 _POOL = _MemoryPool()
 _PINNED_POOL = _MemoryPool()
 
 
-class Stream:
-    null = None
+def _raw_malloc(size):
+    return MemoryPointer(_RawMemory(int(size), FAKE.current), 0)
 
-    def __init__(self, null=False, non_blocking=False, ptds=False):
-        pass
+
+def _get_allocator():
+    return _POOL.malloc if FAKE.allocator is None else FAKE.allocator
+
+
+def _set_allocator(allocator=None):
+    FAKE.allocator = _raw_malloc if allocator is None else allocator
+
+
+def _alloc(size):
+    return _get_allocator()(size)
+
+
+class Stream:
+    """cupy.cuda.Stream: ptr and device_id (-1 for the null/per-thread singletons), CuPy's current-stream rules."""
+
+    null = None
+    ptds = None
+
+    def __init__(self, null=False, non_blocking=False, ptds=False, priority=None):
+        if null or ptds:
+            self.ptr, self.device_id, self._priority = (0 if null else 2), -1, 0
+        else:
+            self.ptr, self.device_id = _new_handle(), FAKE.current
+            self._priority = min(0, max(-5, priority or 0))       # CUDA clamps to the device's range
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and other.ptr == self.ptr
+
+    def __hash__(self):
+        return self.ptr
+
+    def __repr__(self):
+        return f"<Stream {self.ptr} (device {self.device_id})>"
+
+    @property
+    def priority(self):
+        return self._priority
+
+    @property
+    def done(self):
+        return True         # the fake runs every kernel at once
 
     def synchronize(self):
         FAKE.synchronized += 1
 
+    def record(self, event=None):
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def wait_event(self, event):
+        FAKE.stream_waits.append((self.ptr, event.ptr))
+
+    def _own_device(self):
+        """CuPy's check: a stream is made current only while its device is the current device."""
+        dev = FAKE.current if self.device_id == -1 else self.device_id
+        if dev != FAKE.current:
+            raise RuntimeError(f"The device that the stream is created on ({dev}) does not match with the "
+                               f"current device ({FAKE.current})")
+        return dev
+
+    def use(self):
+        FAKE.current_streams[self._own_device()] = self
+        return self
+
     def __enter__(self):
+        dev = self._own_device()
+        FAKE.stream_stacks.setdefault(dev, []).append(FAKE.current_streams.get(dev, Stream.null))
+        FAKE.entered_devices.append(dev)
+        FAKE.current_streams[dev] = self
         return self
 
     def __exit__(self, *exc):
+        dev = FAKE.entered_devices.pop()
+        FAKE.current_streams[dev] = FAKE.stream_stacks[dev].pop()
         return False
+
+
+Stream.null = Stream(null=True)
+Stream.ptds = Stream(ptds=True)
+
+
+def _get_current_stream(device_id=-1):
+    return FAKE.current_streams.get(FAKE.current if device_id == -1 else device_id, Stream.null)
+
+
+class Event:
+    """cupy.cuda.Event: made on the current device; recorded only on a stream of that device."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.ptr = 0
+        if interprocess and not disable_timing:
+            raise ValueError("Timing must be disabled for interprocess events")
+        self.ptr = _new_handle()
+        self._device = FAKE.current
+        self._timing = not disable_timing
+        self._recorded_at = None
+
+    @property
+    def done(self):
+        return True
+
+    def record(self, stream=None):
+        stream = _get_current_stream() if stream is None else stream
+        if (FAKE.current if stream.device_id == -1 else stream.device_id) != self._device:
+            raise CUDARuntimeError(_INVALID_HANDLE)
+        self._recorded_at = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+def _get_elapsed_time(start_event, end_event):
+    """Milliseconds between two recorded timing events."""
+    if any(e._recorded_at is None or not e._timing for e in (start_event, end_event)):
+        raise CUDARuntimeError(_INVALID_HANDLE)
+    return (end_event._recorded_at - start_event._recorded_at) * 1000.0
 
 
 def _make_cuda():
@@ -716,15 +915,22 @@ def _make_cuda():
     runtime.setDevice = _set_device
     runtime.getDeviceProperties = _get_device_properties
     runtime.deviceSynchronize = lambda: Device().synchronize()
+    runtime.memGetInfo = _mem_get_info
     runtime.CUDARuntimeError = CUDARuntimeError
     runtime.is_hip = False
     cuda = types.ModuleType("cupy.cuda")
     cuda.runtime = runtime
     cuda.Device = Device
     cuda.Stream = Stream
-    cuda.get_current_stream = lambda device=None: Stream()
+    cuda.Event = Event
+    cuda.get_current_stream = _get_current_stream
+    cuda.get_elapsed_time = _get_elapsed_time
     cuda.is_available = lambda: FAKE.device_count > 0
     cuda.MemoryPool = _MemoryPool
+    cuda.MemoryPointer = MemoryPointer
+    cuda.alloc = _alloc
+    cuda.set_allocator = _set_allocator
+    cuda.get_allocator = _get_allocator
     cuda.PinnedMemoryPointer = PinnedMemoryPointer
     return cuda
 
@@ -862,8 +1068,10 @@ cupyx = _MODULES["cupyx"]
 # installing into ember
 # ---------------------------------------------------------------------------------------------------
 def _reset_ember_cuda():
-    from ember import _device, _factory
+    from ember import _device, _factory, cuda
     _device._cuda_state.clear()
+    cuda._properties.clear()            # cached device properties and memory peaks of the last installation
+    cuda.memory._tracker[0] = None
     for d in list(_device.device._cache.values()):
         if d.type == "cuda":
             d.xp = None

@@ -6,7 +6,7 @@ import pytest
 import ember
 import ember.nn.functional as F
 
-from . import fake_cupy
+from .backend import array_type
 
 # the cpu reference run may warn (log of negatives, x / 0) where torch does not; that is not under test here
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning",
@@ -228,6 +228,8 @@ CASES = [
     ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [f32(2, 3, 6, 6), f32(4, 3, 3, 3), f32(4)],
      True),
     ("conv2d_shifted_gemms", lambda x, w: F.conv2d(x, w, padding=1), [f32(2, 32, 16, 16), f32(4, 32, 3, 3)], True),
+    ("conv2d_1x1_and_strided", lambda x, w, v: (F.conv2d(x, w), F.conv2d(x, v, stride=2, padding=1)),
+     [f32(2, 6, 6, 6), f32(4, 6, 1, 1), f32(4, 6, 2, 2)], True),
     ("conv2d_groups_dilation", lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=2),
      [f32(1, 4, 6, 6), f32(4, 2, 3, 3)], True),
     ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
@@ -300,7 +302,7 @@ def _run(fn, arrays, device, grad):
         assert isinstance(o, ember.Tensor)
         assert o.device.type == device, f"result on {o.device}, expected {device}"
         if device == "cuda":
-            assert type(o._data) is fake_cupy.ndarray, f"result array is {type(o._data)}"
+            assert type(o._data) is array_type(), f"result array is {type(o._data)}"
     vals = [o.detach().cpu().numpy() for o in outs]
     grads = None
     if grad:
@@ -325,7 +327,10 @@ def _close(got, want, what):
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != cpu {want.dtype}"
     assert got.shape == want.shape, f"{what}: shape {got.shape} != cpu {want.shape}"
     if got.dtype.kind in "fc":
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=what)
+        # the device sums in another order than the CPU (a GPU's kernels; on the fake too, ops that take
+        # another path off the host): float32 rounding differs, e.g. by 2e-5 on a conv weight gradient of
+        # 512 products whose terms reach 50
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=5e-5, equal_nan=True, err_msg=what)
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
 

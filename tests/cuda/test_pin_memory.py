@@ -8,9 +8,11 @@ import pytest
 import ember
 from ember.utils.data import DataLoader, Dataset
 
+from .backend import fake_only
 from .fake_cupy import FAKE
 
 
+@fake_only
 def test_pin_memory_copies_into_pinned_memory():
     t = ember.arange(6.0).reshape(2, 3)
     p = t.pin_memory()
@@ -24,6 +26,7 @@ def test_pin_memory_copies_into_pinned_memory():
     assert p[0, 0].item() == 0.0
 
 
+@fake_only
 def test_pinned_views_and_repinning():
     p = ember.ones(4, 3).pin_memory()
     n = len(FAKE.pinned_calls)
@@ -161,6 +164,7 @@ def test_pinned_batches_feed_a_cuda_model():
 @pytest.mark.parametrize("make", [lambda: ember.zeros(2, 3, pin_memory=True), lambda: ember.tensor([1.0, 2.0], pin_memory=True),
                                   lambda: ember.randn(4, pin_memory=True), lambda: ember.full((2,), 5.0, pin_memory=True),
                                   lambda: ember.empty(3, pin_memory=True)])
+@fake_only
 def test_factories_with_pin_memory(make):
     n = len(FAKE.pinned_calls)
     t = make()

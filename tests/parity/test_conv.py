@@ -179,7 +179,7 @@ def test_shifted_layout_at_default_thresholds(cols_layout):
     it); stride-1 input gradients go shifted too. In 1, 2 and 3 dims, with constant and trained weights."""
     x = _rand((2, 32, 16, 16))
     if cols_layout == "default":
-        assert EF._layout(x, (3, 3), (1, 1), ((1, 1),) * 2, (16, 16), 8, 1) == "shift"
+        assert EF._layout(ember.device("cpu"), x, (3, 3), (1, 1), ((1, 1),) * 2, (16, 16), 8, 1) == "shift"
     cases = [(EF.conv2d, TF.conv2d, x, _rand((8, 32, 3, 2), 1), kw)
              for kw in (dict(padding=1), dict(padding=(2, 1), dilation=(2, 1)), dict(padding="same"))]
     cases += [(EF.conv1d, TF.conv1d, _rand((2, 32, 300)), _rand((4, 32, 5), 1), dict(padding=2)),

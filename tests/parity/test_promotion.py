@@ -153,3 +153,14 @@ def test_can_cast():
 def test_numpy_scalar_operand():
     compare(lambda: ember.tensor([1, 2], dtype=ember.int8) + np.int64(3),
             lambda: torch.tensor([1, 2], dtype=torch.int8) + np.int64(3))
+
+
+@pytest.mark.parametrize("src", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("dst", ["uint8", "int8", "int16"])
+def test_float_to_small_int_wraps_like_torch(src, dst):
+    """Out-of-range floats cast to an 8/16-bit integer wrap modulo 2**bits (torch goes through a wide integer;
+    CUDA's own conversion would saturate, so ember does the same on every device)."""
+    vals = [1.5, -2.5, -300.7, 300.2, -0.5, 200.0, -129.0, 70000.0] if src != "float16" else \
+        [1.5, -2.5, -300.7, 300.2, -0.5, 200.0, -129.0, 60000.0]
+    e = ember.tensor(vals, dtype=getattr(ember, src))
+    assert_same(e.to(getattr(ember, dst)), to_torch(e).to(getattr(torch, dst)))

@@ -86,28 +86,30 @@ def _counts(device):
     return used, reserved, peak_used, peak_reserved
 
 
+def _count(device, k):
+    """Item k of _counts (0 without CUDA)."""
+    c = _counts(device)
+    return 0 if c is None else c[k]
+
+
 def memory_allocated(device=None):
     """Bytes of `device`'s memory in use by tensors (CuPy arrays) now; 0 without CUDA."""
-    c = _counts(device)
-    return 0 if c is None else c[0]
+    return _count(device, 0)
 
 
 def memory_reserved(device=None):
     """Bytes of `device`'s memory the pool holds (in use or cached for reuse); 0 without CUDA."""
-    c = _counts(device)
-    return 0 if c is None else c[1]
+    return _count(device, 1)
 
 
 def max_memory_allocated(device=None):
     """The peak of memory_allocated since the start or the last reset_peak_memory_stats; 0 without CUDA."""
-    c = _counts(device)
-    return 0 if c is None else c[2]
+    return _count(device, 2)
 
 
 def max_memory_reserved(device=None):
     """The peak of memory_reserved since the start or the last reset_peak_memory_stats; 0 without CUDA."""
-    c = _counts(device)
-    return 0 if c is None else c[3]
+    return _count(device, 3)
 
 
 def reset_peak_memory_stats(device=None):

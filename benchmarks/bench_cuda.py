@@ -24,11 +24,11 @@ def synced(fn, sync):
     return call
 
 
-def pair(name, make, ember, torch, repeat=15, min_time=0.5, goal=None):
+def pair(name, make, ember, torch, repeat=15, min_time=0.5):
     """make(lib) -> a step function for that library (ember or torch), data already on the GPU."""
     e = bench(synced(make(ember), ember.cuda.synchronize), repeat=repeat, min_time=min_time)
     t = bench(synced(make(torch), torch.cuda.synchronize), repeat=repeat, min_time=min_time)
-    return (name, e, t, goal)
+    return (name, e, t, None)          # no goals set for the GPU yet
 
 
 def on_gpu(lib, a):

@@ -2,7 +2,6 @@
 per CUDA device (ember.random); these read, set and seed those generators, as torch's do its CUDA ones.
 Without CUDA the getters raise, as in torch's CPU build, and the setters and seeders have nothing to act
 on (manual_seed_all / seed_all still set the seed of generators made later)."""
-import builtins
 import os
 
 from . import _device_index, _require, current_device, device_count, is_available
@@ -59,7 +58,7 @@ def seed():
 
 def seed_all():
     """Seed every CUDA device's generator with one random number."""
-    manual_seed_all(builtins.int.from_bytes(os.urandom(8), "little"))
+    manual_seed_all(int.from_bytes(os.urandom(8), "little"))
 
 
 def initial_seed():

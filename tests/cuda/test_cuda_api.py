@@ -352,8 +352,7 @@ def test_a_programs_own_allocator_is_kept(fake_cuda):
     try:
         block = own(1 << 20)
         assert cuda.max_memory_allocated() >= cuda.memory_allocated() >= 1 << 20
-        assert cp.cuda.get_allocator() is own and cuda.is_available()
-        assert cp.cuda.get_allocator() is own
+        assert cp.cuda.get_allocator() is own               # the query did not put ember's tracker back
         del block
     finally:
         cp.cuda.set_allocator(previous)

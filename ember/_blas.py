@@ -47,10 +47,10 @@ def _find(dtype_name):
 
 def axpy_kernel(dtype):
     """The BLAS axpy for a NumPy float32/float64 dtype, or None."""
-    key = dtype.name
-    if key not in _kernels:
-        _kernels[key] = _find(key) if key in _SCALAR else None
-    return _kernels[key]
+    fn = _kernels.get(dtype, False)
+    if fn is False:        # looked up once per dtype (the dtype is the key: its `.name` is slow to build)
+        fn = _kernels[dtype] = _find(dtype.name) if dtype.name in _SCALAR else None
+    return fn
 
 
 def axpy(alpha, x, y):

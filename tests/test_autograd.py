@@ -340,3 +340,67 @@ def test_engine_runs_nodes_after_all_their_gradients(case):
     np.testing.assert_allclose(e_backward, t_backward, rtol=1e-7)
     np.testing.assert_allclose(e_grad, t_grad, rtol=1e-7)
     assert e_calls == t_calls == 1
+
+
+def _seed_grad_cases(lib):
+    """Ways the seed gradient of `loss.backward()` reaches user code; each result must match torch and
+    no step may change what a later backward starts from."""
+    out = {}
+    x = lib.tensor([1.5, -2.0, 3.0], requires_grad=True)
+    loss = (x * 3).sum()
+    loss.register_hook(lambda g: g.mul_(2))              # a hook writing into the seed in place
+    loss.backward()
+    out["hooked"] = x.grad.tolist()
+    x.grad = None
+    loss = (x * 3).sum()
+    loss.retain_grad()
+    loss.backward(retain_graph=True)
+    loss.grad.add_(5)                                    # the retained seed is the user's to change
+    loss.backward()
+    out["retained"] = (loss.grad.item(), x.grad.tolist())
+    leaf = lib.tensor(2.0, requires_grad=True)           # the root is a leaf: .grad must be its own
+    leaf.backward()
+    leaf.grad.add_(1)
+    leaf.backward()
+    out["leaf"] = leaf.grad.item()
+    v = lib.tensor([4.0], requires_grad=True)            # the seed comes back as a view (reshape)
+    v.reshape(()).backward()
+    v.grad.add_(1)
+    (v + 0).reshape(()).backward()
+    out["view"] = v.grad.tolist()
+    s = lib.tensor(1.0, requires_grad=True)              # add's backward passes the seed on as it is
+    (s + 0).backward()
+    s.grad.mul_(7)
+    (s + 0).backward()
+    out["passed_on"] = s.grad.item()
+    return out
+
+
+def test_seed_gradient_of_backward_is_never_shared_with_user_code():
+    e, t = both(_seed_grad_cases)
+    assert e == t
+
+
+def test_single_tensor_fast_path_matches_general_apply_on_stale_views_and_anomaly_mode():
+    """Unary and tensor-scalar ops take a shorter path; a view whose base changed in place, and anomaly
+    mode, must still give torch's gradients and errors."""
+    def run(lib):
+        base = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        b = base * 1
+        view = b[1:]
+        b.mul_(2)                                        # view is now stale: its history is regenerated
+        y = (view * 3).exp().sum()
+        y.backward()
+        with lib.autograd.detect_anomaly():
+            z = lib.tensor([0.0, 1.0], requires_grad=True)
+            w = (z * 0).sqrt()
+            try:
+                (w / w).sum().backward()
+                err = None
+            except RuntimeError as e:
+                err = str(e).split("\n")[0]
+        return base.grad.tolist(), err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e, t = both(run)
+    assert np.allclose(e[0], t[0]) and e[1] == t[1]

@@ -114,38 +114,74 @@ class Op(Node):
             out = ctx.forward(*arrays, **attrs) if attrs else ctx.forward(*arrays)
         except ValueError as e:
             raise broadcast_failure(e, inputs, cls._broadcast_order)
-        kind = type(out)
-        if kind is not _CPU_ARRAY and kind is not dev.xp.ndarray:
-            if kind is tuple:
-                return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
-            scalar = out
-            out = dev.xp.asarray(out)
-            if ctx._to_save:   # a saved 0-d result must still be recognised as the output
-                ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
-        t = _new(Tensor)
-        t._data = out
-        t._device = dev
+        return _finish(ctx, cls, inputs, arrays, out, dev, requires)
+
+    @classmethod
+    def apply_one(cls, *inputs):
+        """`apply(*inputs)` where inputs[0] is the only tensor (unary ops, tensor-scalar arithmetic,
+        reductions; no keyword attributes): the same result and node with less bookkeeping."""
+        x = inputs[0]
+        if x._device is not CPU or _anomaly[0] or x._base is not None and x._vc[0] != x._view_ver:
+            return cls.apply(*inputs)
+        ctx = _new(cls)
+        a = x._data
+        n = len(inputs)
+        arrays = (a,) + inputs[1:] if n > 1 else (a,)
+        requires = x._rg and _enabled[0]
         if requires:
-            if out.dtype.kind in "fcV":
-                t._rg = True
-                t.grad_fn = ctx
-                save = ctx._to_save
-                if save:
-                    if len(save) == 1 and save[0] is out and len(arrays) == 1 and out is not arrays[0]:
-                        # a unary op saving only its own (new) output: exp, relu, tanh ...
-                        vc = t._vc = [0]
-                        ctx._saved = ((1, out, vc, 0, 0, dev),)
-                        ctx._to_save = None
-                    else:
-                        _save(ctx, inputs, arrays, (out,), (t,), dev)
+            fn = x.grad_fn
+            edge = (accumulator(x), 0) if fn is None else (fn, x._output_nr)
+            if n == 1:
+                ctx._needs = ctx.next_functions = (edge,)
+                ctx._meta = ((a.shape, a.dtype),)
             else:
-                _disconnect(ctx)
-        return t
+                rest = (None,) * (n - 1)
+                ctx._needs = ctx.next_functions = (edge,) + rest
+                ctx._meta = ((a.shape, a.dtype),) + rest
+            ctx._seq = next_seq()
+        try:
+            out = ctx.forward(*arrays)
+        except ValueError as e:
+            raise broadcast_failure(e, inputs, cls._broadcast_order)
+        return _finish(ctx, cls, inputs, arrays, out, CPU, requires)
 
     def _materialize(self, grads):
         from .._factory import zeros
         return tuple(g if g is not None else zeros(m[0], dtype=m[1], device=m[2])
                      for g, m in zip(grads, self._out_meta))
+
+
+def _finish(ctx, cls, inputs, arrays, out, dev, requires):
+    """The output tensor around forward's result `out`; with `requires`, joined to the graph as ctx's output
+    (its saved arrays turned into saved-tensor entries)."""
+    kind = type(out)
+    if kind is not _CPU_ARRAY and kind is not dev.xp.ndarray:
+        if kind is tuple:
+            return _finish_multi(ctx, cls, inputs, arrays, out, dev, requires)
+        scalar = out
+        out = dev.xp.asarray(out)
+        if ctx._to_save:   # a saved 0-d result must still be recognised as the output
+            ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
+    t = _new(Tensor)
+    t._data = out
+    t._device = dev
+    if requires:
+        if out.dtype.kind in "fcV":
+            t._rg = True
+            t.grad_fn = ctx
+            save = ctx._to_save
+            if save:
+                if len(save) == 1 and save[0] is out and len(arrays) == 1 and out is not arrays[0]:
+                    # a unary op saving only its own (new) output: exp, relu, tanh ...
+                    vc = t._vc = [0]
+                    ctx._saved = ((1, out, vc, 0, 0, dev),)
+                    ctx._to_save = None
+                else:
+                    _save(ctx, inputs, arrays, (out,), (t,), dev)
+        else:
+            _disconnect(ctx)
+    return t
+
 
 
 def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):

@@ -117,7 +117,7 @@ def _out(result, out, name="op"):
 
 def _unary(op, name, *aliases, has_inplace=True):
     """Public `ember.<name>(input, *, out=None)`, Tensor method(s) and `<name>_` in-place forms."""
-    apply = op.apply
+    apply = op.apply_one
 
     def fn(input, *, out=None):
         if not isinstance(input, Tensor):
@@ -125,7 +125,11 @@ def _unary(op, name, *aliases, has_inplace=True):
         r = apply(input)
         return r if out is None else _out(r, out, name)
     fn.__name__ = fn.__qualname__ = name
-    method(name, *aliases)(fn)
+
+    def meth(self):        # the Tensor method: self is a tensor and there is no out=
+        return apply(self)
+    meth.__name__ = meth.__qualname__ = name
+    method(name, *aliases)(meth)
     if has_inplace:
         for n in (name,) + aliases:
             inplace(fn, n + "_")
@@ -178,6 +182,8 @@ class Mul(Op):
             ctx._scalar_side = 1
             ctx.other = y
             ctx._saved = _SCALAR_SAVED
+            if x.dtype.kind == "f" and type(y) is not complex:     # promote's common case, inline
+                return ctx.xp.multiply(x, y)
         elif type(x) in _SCALARS:
             ctx._scalar_side = 0
             ctx.other = x
@@ -1243,7 +1249,11 @@ def _binary(op, name, *aliases, other_tensor=True, has_inplace=True):
         r = apply(input, other)
         return r if out is None else _out(r, out, name)
     fn.__name__ = fn.__qualname__ = name
-    method(name, *aliases)(fn)
+
+    def meth(self):        # the Tensor method: self is a tensor and there is no out=
+        return apply(self)
+    meth.__name__ = meth.__qualname__ = name
+    method(name, *aliases)(meth)
     if has_inplace:
         for n in (name,) + aliases:
             inplace(fn, n + "_")
@@ -1684,9 +1694,12 @@ def _bit_op(kernel, op, reflected=False):
 def _arith(op):
     """The operator and its reflected form for an Op of (x, y); plain operands skip _operand."""
     apply = op.apply
+    apply_one = op.apply_one
 
     def forward(self, other):
-        return apply(self, other if type(other) in _PLAIN else _operand(other))
+        if type(other) in _SCALARS:
+            return apply_one(self, other)
+        return apply(self, other if type(other) is Tensor else _operand(other))
 
     def reflected(self, other):
         return apply(other if type(other) in _PLAIN else _operand(other), self)

@@ -110,7 +110,7 @@ class Unreduce(Op):
 
 def expand_reduced(g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input shape (one op: it is on every backward)."""
-    return Unreduce.apply(g, in_shape=in_shape, axes=axes, keepdim=keepdim)
+    return Unreduce.apply_one(g, in_shape, axes, keepdim)
 
 
 def _numel(shape, axes):
@@ -123,6 +123,14 @@ def _numel(shape, axes):
 def _legacy(npdt):
     from ._registry import _torch_name
     return _torch_name(_dtypes.from_np(npdt))
+
+
+_F32 = CPU.xp.dtype("float32")
+
+
+def _acc_dtype(dt):
+    """The dtype a sum of `dt` values accumulates in: float32 for float16/bfloat16 (as PyTorch), else dt."""
+    return _F32 if dt.kind == "V" or dt.itemsize == 2 and dt.kind == "f" else dt
 
 
 def _compute_dtype(x):
@@ -153,7 +161,7 @@ class Sum(Op):
             x = x.astype("int64")
         if not axes:
             return x.copy()
-        return ctx.xp.sum(x, axis=axes, keepdims=keepdim, dtype=_compute_dtype(x).dtype).astype(x.dtype, copy=False)
+        return x.sum(axes, _acc_dtype(x.dtype), None, keepdim).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
         return expand_reduced(g, ctx.in_shape, ctx.axes, ctx.keepdim)
@@ -272,8 +280,8 @@ class ProdOthers(Op):
 
 @method
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None and not keepdim and dtype is None:
-        return Sum.apply(input)
+    if dim is None and not keepdim and dtype is None and isinstance(input, Tensor):
+        return Sum.apply_one(input)
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
 
 

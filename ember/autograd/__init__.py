@@ -8,11 +8,24 @@ from . import graph, forward_ad  # noqa: F401
 from .graph import Node
 
 
-def _engine_execute():
-    from .engine import execute
-    global _engine_execute
-    _engine_execute = lambda: execute  # noqa: E731  (import once; backward() is on the hot path)
-    return execute
+def _engine():
+    from . import engine
+    global _engine
+    _engine = lambda: engine  # noqa: E731  (import once; backward() is on the hot path)
+    return engine
+
+
+_ONES = {}
+
+
+def _one(dtype):
+    """A read-only 0-d one of a NumPy dtype (cached): the seed gradient of `loss.backward()`."""
+    one = _ONES.get(dtype)
+    if one is None:
+        import numpy
+        one = _ONES[dtype] = numpy.ones((), dtype)
+        one.flags.writeable = False
+    return one
 
 
 def _tensor_list(x):
@@ -56,16 +69,25 @@ def _roots(outputs):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaves) into the leaves' `.grad`."""
-    execute = _engine_execute()
+    engine = _engine()
     if grad_tensors is None and inputs is None and getattr(tensors, "_data", None) is not None:
         t = tensors     # the common `loss.backward()`
-        if t._data.size == 1 and t._data.dtype.kind in "fV" and t._rg:
-            a = t._data
+        a = t._data
+        if a.size == 1 and a.dtype.kind in "fV" and t._rg:
             dev = t._device
-            one = dev.xp.array(1, dtype=a.dtype) if dev.type == "cpu" else dev.call(dev.xp.ones_like, a)
+            fn = t.grad_fn
+            if not a.ndim and dev.type == "cpu" and fn is not None and not fn._hooked:
+                one = _one(a.dtype)     # no hook can see it, and the engine never writes into a root's gradient
+            else:
+                one = dev.xp.array(1, dtype=a.dtype) if dev.type == "cpu" else dev.call(dev.xp.ones_like, a)
             g = type(t)._wrap(one.reshape(a.shape) if a.ndim else one, dev)
-            execute([graph.edge(t)], [g], bool(retain_graph or create_graph), create_graph)
+            if create_graph:
+                engine.execute([graph.edge(t)], [g], True, True)
+            else:
+                node, nr = graph.edge(t)
+                engine.backward_one(node, nr, g, bool(retain_graph))
             return
+    execute = engine.execute
     outputs = _tensor_list(tensors)
     grads = _tensor_list(grad_tensors) if grad_tensors is not None else [None] * len(outputs)
     if len(grads) != len(outputs):

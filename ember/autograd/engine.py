@@ -42,12 +42,11 @@ def sum_to(g, shape):
     if gs == shape:
         return g
     lead = len(gs) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
-    if axes:
-        g = g.sum(axes, keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
+    if not inner:               # only leading dims were broadcast (a bias): one sum
+        return g.sum(tuple(range(lead)))
+    g = g.sum(tuple(range(lead)) + inner, keepdim=True)
+    return g.reshape(shape) if lead else g
 
 
 def _run_tensor_hooks(node, nr, g):
@@ -148,6 +147,19 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
                 "Set allow_unused=True if this is the desired behavior.")
         out.append(g)
     return out
+
+
+def backward_one(node, nr, g, retain_graph):
+    """`loss.backward()`: gradient g into output nr of node, accumulated into every leaf it reaches
+    (execute's common case without its generality)."""
+    buffers = {}
+    _add_grad(buffers, node, nr, g)
+    prev_mode = grad_mode._enabled[0]
+    grad_mode._enabled[0] = False
+    try:
+        _run_all((node,), buffers, retain_graph, False, {id(g)}, True)
+    finally:
+        grad_mode._enabled[0] = prev_mode
 
 
 def _add_grad(buffers, node, nr, g):
@@ -306,7 +318,13 @@ def _send(node, grads_in, buffers, shared, heap=None):
         g = grads_in[0]
         if g is not None and g is grads_in[1]:
             shared.add(id(g))       # one tensor down two edges must not become a leaf's .grad as it is
-    elif n > 2:
+    elif n == 3:                    # addmm, linear, where ...: the same, without a set
+        a, b, c = grads_in
+        if a is not None and (a is b or a is c):
+            shared.add(id(a))
+        elif b is not None and b is c:
+            shared.add(id(b))
+    elif n > 3:
         _mark_repeats(grads_in, shared)
     meta = node._meta               # None: nodes made outside Op.apply (CopySlices ...)
     i = 0

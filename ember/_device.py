@@ -76,7 +76,9 @@ class _Backend:
                 self._blas_axpy = axpy
             if axpy(alpha, x, y):
                 return
-            if tmp is not None and tmp.flags.c_contiguous and y.flags.c_contiguous:
+            if y.flags.c_contiguous and x.shape == y.shape and x.dtype == y.dtype and y.dtype.char in "fd":
+                if tmp is None or not tmp.flags.c_contiguous:
+                    tmp = _np.empty_like(y)
                 tmp[...] = x            # x in another memory order: copied (exactly) into y's
                 if axpy(alpha, tmp, y):
                     return

@@ -10,6 +10,31 @@ from .. import _dtypes
 _SCALARS = frozenset((builtins.int, builtins.float, builtins.bool, builtins.complex))   # `type(v) in _SCALARS`
 _pair_cache = {}
 _from_np = _dtypes.from_np
+_weak_cache = {}        # float dtype -> ({python scalar: read-only 0-d array}, largest finite value)
+_WEAK_CACHE_SIZE = 64
+
+
+def weak_scalar(y, dt):
+    """A Python int/float meeting a float array of NumPy dtype `dt`, as a cached read-only 0-d array of dt
+    (CPU only): NumPy takes it faster than the Python scalar and computes the same thing (y rounded to
+    dt, as NumPy treats a weak scalar). Zero (its sign would be lost in the cache), NaN, values that
+    would overflow dt or are not exact integers, and scalars beyond a small cache come back as they are."""
+    entry = _weak_cache.get(dt)
+    if entry is None:
+        from .._device import CPU
+        entry = _weak_cache[dt] = ({}, float(CPU.xp.finfo(dt).max))
+    cache = entry[0]
+    a = cache.get(y)
+    if a is not None:
+        return a
+    if not y or y != y or len(cache) >= _WEAK_CACHE_SIZE or not -entry[1] < y < entry[1] or \
+            type(y) is not builtins.float and not -2 ** 24 < y < 2 ** 24:
+        return y
+    from .._device import CPU
+    a = CPU.xp.array(y, dt)
+    a.flags.writeable = False
+    cache[y] = a
+    return a
 
 
 def pair_dtype(dx, dy, x0, y0):

@@ -32,7 +32,7 @@ from .. import _dtypes
 from .._device import CPU
 from .._tensor import Tensor
 from ._op import Op, broadcast_failure
-from ._promote import promote, result_np, scalar, scalar_dtype, to_float, _SCALARS
+from ._promote import promote, result_np, scalar, scalar_dtype, to_float, weak_scalar, _SCALARS
 from ._registry import method, inplace, apply_inplace, _can_cast, _torch_name
 
 _wrap = Tensor._wrap
@@ -139,8 +139,12 @@ def _unary(op, name, *aliases, has_inplace=True):
 # ---- arithmetic ------------------------------------------------------------------------------
 class Add(Op):
     def forward(ctx, x, y, alpha=1):
-        x, y = promote(x, y)
         ctx.alpha = alpha
+        if alpha == 1 and type(y) in _SCALARS and type(y) is not complex:
+            dt = x.dtype
+            if dt.kind == "f" and dt.itemsize > 2 and ctx.device is CPU:
+                return ctx.xp.add(x, weak_scalar(y, dt))       # tensor + scalar, the common case
+        x, y = promote(x, y)
         if alpha != 1:
             y = y * alpha
         return ctx.xp.add(x, y)
@@ -158,14 +162,26 @@ class Sub(Op):
                                    "Use the `^` or `logical_xor()` operator instead.")
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-        x, y = promote(x, y)
         ctx.alpha = alpha
+        x, y = promote(x, y)
         if alpha != 1:
             y = y * alpha
         return ctx.xp.subtract(x, y)
 
     def backward(ctx, g):
         return g, (-g if ctx.alpha == 1 else g * (-ctx.alpha))
+
+
+def _is_half(dt):
+    return dt.itemsize == 2 and dt.kind in "fV"
+
+
+def _half_with_scalar(ufunc, x, s, reflected=False):
+    """ufunc(x, s) (ufunc(s, x) when reflected) for a float16/bfloat16 array x and a real Python scalar s:
+    computed in float32 and rounded once to x's dtype, as torch computes reduced-precision floats (the
+    scalar is not first rounded to 16 bits)."""
+    xf = x.astype("float32")
+    return (ufunc(s, xf) if reflected else ufunc(xf, s)).astype(x.dtype)
 
 
 # what a product with a Python scalar saves: the scalar itself, kept as `other` (a non-empty entry so
@@ -183,11 +199,17 @@ class Mul(Op):
             ctx.other = y
             ctx._saved = _SCALAR_SAVED
             if x.dtype.kind == "f" and type(y) is not complex:     # promote's common case, inline
-                return ctx.xp.multiply(x, y)
+                if x.dtype.itemsize == 2:
+                    return _half_with_scalar(ctx.xp.multiply, x, y)
+                return ctx.xp.multiply(x, weak_scalar(y, x.dtype) if ctx.device is CPU else y)
+            if _is_half(x.dtype) and type(y) is not complex:
+                return _half_with_scalar(ctx.xp.multiply, x, y)
         elif type(x) in _SCALARS:
             ctx._scalar_side = 0
             ctx.other = x
             ctx._saved = _SCALAR_SAVED
+            if _is_half(y.dtype) and type(x) is not complex:
+                return _half_with_scalar(ctx.xp.multiply, y, x)
         else:
             ctx.save_for_backward(x, y)
         x, y = promote(x, y)
@@ -208,6 +230,8 @@ class Div(Op):
         ctx.save_for_backward(x, y)
         ctx.mode = rounding_mode
         if rounding_mode is None:
+            if type(y) in (builtins.int, builtins.float) and _is_half(x.dtype):
+                return _half_with_scalar(xp.true_divide, x, y)
             x, y = _promote_float(x, y)
             return xp.true_divide(x, y)
         x, y = promote(x, y)
@@ -1692,25 +1716,51 @@ def _bit_op(kernel, op, reflected=False):
 
 
 def _arith(op):
-    """The operator and its reflected form for an Op of (x, y); plain operands skip _operand."""
+    """The operator and its reflected form for an Op of (x, y); plain operands skip _operand, and an
+    operand no tensor can meet gives NotImplemented (Python then names the operator and both types)."""
     apply = op.apply
     apply_one = op.apply_one
 
     def forward(self, other):
         if type(other) in _SCALARS:
             return apply_one(self, other)
-        return apply(self, other if type(other) is Tensor else _operand(other))
+        if type(other) is not Tensor:
+            other = _operand_or_none(other)
+            if other is None:
+                return NotImplemented
+        return apply(self, other)
 
     def reflected(self, other):
-        return apply(other if type(other) in _PLAIN else _operand(other), self)
+        if type(other) not in _PLAIN:
+            other = _operand_or_none(other)
+            if other is None:
+                return NotImplemented
+        return apply(other, self)
     return forward, reflected
+
+
+def _operand_or_none(v):
+    try:
+        return _operand(v)
+    except TypeError:
+        return None
+
+
+def _rtruediv(self, other):
+    """`other / tensor` as torch defines it: the reciprocal times other (a MulBackward0 node)."""
+    if type(other) not in _PLAIN:
+        other = _operand_or_none(other)
+        if other is None:
+            return NotImplemented
+    return self.reciprocal() * other
 
 
 _PLAIN = _SCALARS | {Tensor}
 Tensor.__add__, Tensor.__radd__ = _arith(Add)
 Tensor.__sub__, Tensor.__rsub__ = _arith(Sub)
 Tensor.__mul__, Tensor.__rmul__ = _arith(Mul)
-Tensor.__truediv__, Tensor.__rtruediv__ = _arith(Div)
+Tensor.__truediv__ = _arith(Div)[0]
+Tensor.__rtruediv__ = Tensor.__rdiv__ = _rtruediv
 Tensor.__floordiv__ = lambda self, other: Div.apply(self, _operand(other), rounding_mode="floor")
 Tensor.__rfloordiv__ = lambda self, other: Div.apply(_operand(other), self, rounding_mode="floor")
 Tensor.__mod__ = lambda self, other: Remainder.apply(self, _operand(other))

@@ -26,8 +26,9 @@ class SGD(Optimizer):
             for p in self._with_grad(group):
                 xp = p._device.xp
                 g = self._grad(p, group["maximize"], group["weight_decay"])
-                tmp = self._buf(p, 1)
+                tmp = None
                 if momentum != 0:
+                    tmp = self._buf(p, 1)
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:

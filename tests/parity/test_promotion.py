@@ -1,5 +1,6 @@
 """PyTorch's type promotion through ember's binary ops, against torch.result_type and torch's results."""
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -164,3 +165,59 @@ def test_float_to_small_int_wraps_like_torch(src, dst):
         [1.5, -2.5, -300.7, 300.2, -0.5, 200.0, -129.0, 60000.0]
     e = ember.tensor(vals, dtype=getattr(ember, src))
     assert_same(e.to(getattr(ember, dst)), to_torch(e).to(getattr(torch, dst)))
+
+
+def _bits(a):
+    """An array's raw bits (bfloat16 through its 16-bit pattern; every NaN alike) and item size."""
+    bits = a.view(f"u{a.itemsize}").copy()
+    bits[np.isnan(a.astype(np.float64))] = 1
+    return bits.tolist(), a.dtype.itemsize
+
+
+# Python float/int scalars meeting float tensors: on the CPU float32/float64 ones reach NumPy as cached
+# 0-d arrays (signed zeros, NaN, infinities, values at and past the dtype's range, integers past 2**24,
+# more distinct values than the cache holds); float16/bfloat16 products and quotients compute in float32
+# as torch does, while torch's sums round the scalar to 16 bits first
+EDGE_SCALARS = [-0.0, 0.0, -0.0, float("nan"), float("inf"), -float("inf"), 3.4028234e38, 65504.0, 1e-45,
+                0.1, 1 / 3, 2, -7, 16777217, 2 ** 40 + 1, True, False]
+BINARY_WITH_SCALAR = {"mul": lambda a, s: a * s, "rmul": lambda a, s: s * a, "add": lambda a, s: a + s,
+                      "radd": lambda a, s: s + a, "sub": lambda a, s: a - s, "rsub": lambda a, s: s - a,
+                      "div": lambda a, s: a / s, "rdiv": lambda a, s: s / a}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("dim", [True, False], ids=["1d", "0d"])
+def test_scalar_operands_bitwise(dtype, dim):
+    values = np.random.default_rng(0).standard_normal(200).astype(np.float32) * 10
+    values[:3] = (1.5, -0.0, 0.0)
+    e = ember.tensor(values if dim else values[0], dtype=getattr(ember, dtype))
+    t = to_torch(e)
+    scalars = EDGE_SCALARS + [i / 7 for i in range(100)]        # past the cache's size
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s in scalars * 2:                                   # the second pass meets cached entries
+            for name, fn in BINARY_WITH_SCALAR.items():
+                if name in ("sub", "rsub") and isinstance(s, bool):
+                    continue
+                got, want = fn(e, s), fn(t, s)
+                assert got.dtype is e.dtype, (name, s)
+                want = want.float().numpy().astype(ember.bfloat16.np) if dtype == "bfloat16" else want.numpy()
+                assert _bits(got.numpy()) == _bits(want), (name, s)
+
+
+@pytest.mark.parametrize("other", [None, "a", [1, 2], object()], ids=["None", "str", "list", "object"])
+def test_operators_with_foreign_operands_raise_torchs_type_error(other):
+    for fn in (lambda a: other / a, lambda a: a / other, lambda a: other * a, lambda a: a * other,
+               lambda a: a - other, lambda a: other - a, lambda a: other + a):
+        assert outcome(lambda: fn(ember.tensor([2.0, 4.0]))) == outcome(lambda: fn(torch.tensor([2.0, 4.0])))
+
+
+def test_scalar_over_tensor_is_a_reciprocal_product_as_in_torch():
+    e, t = make("float32", values=(2.0, 1e-20, -3.0))
+    e.requires_grad_(), t.requires_grad_()
+    for s in (3, 3.4028234e38, -1e-3):
+        ye, yt = s / e, s / t
+        assert_same(ye, yt, rtol=0, atol=0)
+        assert type(ye.grad_fn).__name__ == type(yt.grad_fn).__name__ == "MulBackward0"
+    ie, it = make("int64", values=(2, 4, 8))
+    assert_same(3 / ie, 3 / it)

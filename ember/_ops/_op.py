@@ -114,7 +114,9 @@ class Op(Node):
             out = ctx.forward(*arrays, **attrs) if attrs else ctx.forward(*arrays)
         except ValueError as e:
             raise broadcast_failure(e, inputs, cls._broadcast_order)
-        return _finish(ctx, cls, inputs, arrays, out, dev, requires)
+        if requires or type(out) is not _CPU_ARRAY:
+            return _finish(ctx, cls, inputs, arrays, out, dev, requires)
+        return _wrap(out)          # a CPU result outside the graph
 
     @classmethod
     def apply_one(cls, *inputs):
@@ -143,7 +145,12 @@ class Op(Node):
             out = ctx.forward(*arrays)
         except ValueError as e:
             raise broadcast_failure(e, inputs, cls._broadcast_order)
-        return _finish(ctx, cls, inputs, arrays, out, CPU, requires)
+        if requires or type(out) is not _CPU_ARRAY:
+            return _finish(ctx, cls, inputs, arrays, out, CPU, requires)
+        t = _new(Tensor)            # Tensor._wrap, inline: every op run under no_grad (and in backward) ends here
+        t._data = out
+        t._device = CPU
+        return t
 
     def _materialize(self, grads):
         from .._factory import zeros

@@ -842,11 +842,12 @@ class Relu(Op):
 
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return ReluGrad.apply(g, y)
+        return ReluGrad.apply_one(g, y._data)
 
 
 class ReluGrad(Op):
-    """g where y > 0, else 0 (one op: it runs on every ReLU backward)."""
+    """g where y > 0, else 0 (one op: it runs on every ReLU backward). y comes as an array: no gradient
+    ever flows to it."""
     _name = "ThresholdBackwardBackward0"
 
     def forward(ctx, g, y):
@@ -855,7 +856,7 @@ class ReluGrad(Op):
 
     def backward(ctx, gg):
         y, = ctx.saved_tensors
-        return ReluGrad.apply(gg, y), None
+        return ReluGrad.apply_one(gg, y._data), None
 
 
 class Erf(Op):

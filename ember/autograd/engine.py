@@ -152,8 +152,11 @@ def execute(roots, grads, retain_graph, create_graph, inputs=None, accumulate=Tr
 def backward_one(node, nr, g, retain_graph):
     """`loss.backward()`: gradient g into output nr of node, accumulated into every leaf it reaches
     (execute's common case without its generality)."""
-    buffers = {}
-    _add_grad(buffers, node, nr, g)
+    if node._n_out == 1:
+        buffers = {node: g}
+    else:
+        buffers = {}
+        _add_grad(buffers, node, nr, g)
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = False
     try:

@@ -53,7 +53,7 @@ def main():
     except (ImportError, AttributeError) as e:
         print(f"(MLP benchmark skipped: {e})")
 
-    report(rows, "ember vs torch (CPU, same process, median; tiny graph and MLP: median of alternating samples' ratios)")
+    report(rows, "ember vs torch (CPU, same process, median; tiny graph: median of alternating samples' ratios)")
     ie, it = import_time("ember"), import_time("torch")
     print(f"\nimport ember: {ie:.3f} s   import torch: {it:.3f} s   (goal: ember <= 0.4 s)")
 
@@ -80,11 +80,9 @@ def mlp_step(ember, enn, EF, torch):
         ot.zero_grad()
         torch.nn.functional.cross_entropy(mt(xt), yt).backward()
         ot.step()
-    # alternating samples of ~100 ms each: long enough that torch's OpenMP threads, which spin for a
-    # while after each parallel region, slow OpenBLAS's threads (and the reverse) only at a sample's
-    # start, and close enough in time that the VM's drifting speed meets both alike
-    e, t, ratio = bench_pair(step_e, step_t, repeat=15, min_time=3.0)
-    return ("MLP 784-512-512-10 train step, batch 64, SGD", e, t, 1.0, ratio)
+    # timed one after the other, not alternating: torch's OpenMP threads spin for a while after each
+    # parallel region and would slow OpenBLAS's threads (and the reverse) if the two took turns
+    return ("MLP 784-512-512-10 train step, batch 64, SGD", bench(step_e, repeat=15), bench(step_t, repeat=15), 1.0)
 
 
 if __name__ == "__main__":

@@ -1274,11 +1274,7 @@ def _binary(op, name, *aliases, other_tensor=True, has_inplace=True):
         r = apply(input, other)
         return r if out is None else _out(r, out, name)
     fn.__name__ = fn.__qualname__ = name
-
-    def meth(self):        # the Tensor method: self is a tensor and there is no out=
-        return apply(self)
-    meth.__name__ = meth.__qualname__ = name
-    method(name, *aliases)(meth)
+    method(name, *aliases)(fn)
     if has_inplace:
         for n in (name,) + aliases:
             inplace(fn, n + "_")

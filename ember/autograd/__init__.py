@@ -18,12 +18,11 @@ def _engine():
 _ONES = {}
 
 
-def _one(dtype):
-    """A read-only 0-d one of a NumPy dtype (cached): the seed gradient of `loss.backward()`."""
+def _one(xp, dtype):
+    """A read-only 0-d CPU one of a NumPy dtype (cached): the seed gradient of `loss.backward()`."""
     one = _ONES.get(dtype)
     if one is None:
-        import numpy
-        one = _ONES[dtype] = numpy.ones((), dtype)
+        one = _ONES[dtype] = xp.ones((), dtype)
         one.flags.writeable = False
     return one
 
@@ -77,7 +76,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             dev = t._device
             fn = t.grad_fn
             if not a.ndim and dev.type == "cpu" and fn is not None and not fn._hooked:
-                one = _one(a.dtype)     # no hook can see it, and the engine never writes into a root's gradient
+                one = _one(dev.xp, a.dtype)     # no hook can see it, and the engine never writes into a root's gradient
             else:
                 one = dev.xp.array(1, dtype=a.dtype) if dev.type == "cpu" else dev.call(dev.xp.ones_like, a)
             g = type(t)._wrap(one.reshape(a.shape) if a.ndim else one, dev)

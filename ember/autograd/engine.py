@@ -43,7 +43,7 @@ def sum_to(g, shape):
         return g
     lead = len(gs) - len(shape)
     inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
-    if not inner:               # only leading dims were broadcast (a bias): one sum
+    if not inner:               # only leading dims were broadcast (a bias; lead > 0, equal shapes left above)
         return g.sum(tuple(range(lead)))
     g = g.sum(tuple(range(lead)) + inner, keepdim=True)
     return g.reshape(shape) if lead else g

@@ -537,3 +537,25 @@ def test_broadcast_errors_match_torch(case):
         case(ember, ember.ones(2), ember.ones(3))
     assert str(ee.value) == str(te.value)
     assert ee.value.__cause__ is None and ee.value.__suppress_context__
+
+
+# every elementwise function is also a Tensor method (torch's spelling, aliases included); the method
+# forms are registered apart from the functions, so they are compared on their own
+UNARY_METHODS = ["neg", "negative", "abs", "absolute", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+                 "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "asin", "arcsin", "acos", "arccos", "atan",
+                 "arctan", "sinh", "cosh", "tanh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh",
+                 "sigmoid", "relu", "erf", "erfc", "erfinv", "lgamma", "digamma", "deg2rad", "rad2deg", "floor",
+                 "ceil", "trunc", "fix", "frac", "sign", "sgn"]
+BINARY_METHODS = ["atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "copysign", "maximum", "minimum",
+                  "fmax", "fmin"]
+
+
+@pytest.mark.parametrize("name", UNARY_METHODS + BINARY_METHODS)
+def test_tensor_method_forms(name):
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.2, 0.8, (2, 3))
+    args = (rng.uniform(-2, 2, (2, 3)),) if name in BINARY_METHODS else ()
+    e = getattr(ember.tensor(a, requires_grad=True), name)(*map(ember.tensor, args))
+    t = getattr(torch.tensor(a, requires_grad=True), name)(*map(torch.tensor, args))
+    assert_same(e, t)
+    assert (e.grad_fn is None) == (t.grad_fn is None)

@@ -190,7 +190,6 @@ def _finish(ctx, cls, inputs, arrays, out, dev, requires):
     return t
 
 
-
 def _finish_multi(ctx, cls, inputs, arrays, outs, dev, requires):
     xp = dev.xp
     outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in outs)

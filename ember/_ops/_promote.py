@@ -6,6 +6,7 @@ treats them as weak, as PyTorch does) unless they raise the category (int tensor
 import builtins
 
 from .. import _dtypes
+from .._device import CPU
 
 _SCALARS = frozenset((builtins.int, builtins.float, builtins.bool, builtins.complex))   # `type(v) in _SCALARS`
 _pair_cache = {}
@@ -18,10 +19,9 @@ def weak_scalar(y, dt):
     """A Python int/float meeting a float array of NumPy dtype `dt`, as a cached read-only 0-d array of dt
     (CPU only): NumPy takes it faster than the Python scalar and computes the same thing (y rounded to
     dt, as NumPy treats a weak scalar). Zero (its sign would be lost in the cache), NaN, values that
-    would overflow dt or are not exact integers, and scalars beyond a small cache come back as they are."""
+    would overflow dt, integers past 2**24, and scalars beyond a small cache come back as they are."""
     entry = _weak_cache.get(dt)
     if entry is None:
-        from .._device import CPU
         entry = _weak_cache[dt] = ({}, float(CPU.xp.finfo(dt).max))
     cache = entry[0]
     a = cache.get(y)
@@ -30,7 +30,6 @@ def weak_scalar(y, dt):
     if not y or y != y or len(cache) >= _WEAK_CACHE_SIZE or not -entry[1] < y < entry[1] or \
             type(y) is not builtins.float and not -2 ** 24 < y < 2 ** 24:
         return y
-    from .._device import CPU
     a = CPU.xp.array(y, dt)
     a.flags.writeable = False
     cache[y] = a

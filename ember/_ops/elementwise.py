@@ -162,8 +162,8 @@ class Sub(Op):
                                    "Use the `^` or `logical_xor()` operator instead.")
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-        ctx.alpha = alpha
         x, y = promote(x, y)
+        ctx.alpha = alpha
         if alpha != 1:
             y = y * alpha
         return ctx.xp.subtract(x, y)
@@ -176,12 +176,11 @@ def _is_half(dt):
     return dt.itemsize == 2 and dt.kind in "fV"
 
 
-def _half_with_scalar(ufunc, x, s, reflected=False):
-    """ufunc(x, s) (ufunc(s, x) when reflected) for a float16/bfloat16 array x and a real Python scalar s:
-    computed in float32 and rounded once to x's dtype, as torch computes reduced-precision floats (the
-    scalar is not first rounded to 16 bits)."""
-    xf = x.astype("float32")
-    return (ufunc(s, xf) if reflected else ufunc(xf, s)).astype(x.dtype)
+def _half_with_scalar(ufunc, x, s):
+    """ufunc(x, s) for a float16/bfloat16 array x and a real Python scalar s: computed in float32 and
+    rounded once to x's dtype, as torch multiplies and divides reduced-precision floats (the scalar is
+    not first rounded to 16 bits)."""
+    return ufunc(x.astype("float32"), s).astype(x.dtype)
 
 
 # what a product with a Python scalar saves: the scalar itself, kept as `other` (a non-empty entry so
@@ -198,12 +197,12 @@ class Mul(Op):
             ctx._scalar_side = 1
             ctx.other = y
             ctx._saved = _SCALAR_SAVED
-            if x.dtype.kind == "f" and type(y) is not complex:     # promote's common case, inline
-                if x.dtype.itemsize == 2:
+            if type(y) is not complex:
+                dt = x.dtype
+                if dt.kind == "f" and dt.itemsize > 2:      # promote's common case, inline
+                    return ctx.xp.multiply(x, weak_scalar(y, dt) if ctx.device is CPU else y)
+                if _is_half(dt):
                     return _half_with_scalar(ctx.xp.multiply, x, y)
-                return ctx.xp.multiply(x, weak_scalar(y, x.dtype) if ctx.device is CPU else y)
-            if _is_half(x.dtype) and type(y) is not complex:
-                return _half_with_scalar(ctx.xp.multiply, x, y)
         elif type(x) in _SCALARS:
             ctx._scalar_side = 0
             ctx.other = x
